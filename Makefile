@@ -1,0 +1,43 @@
+# Nova: `make run` serves the app, `make test` runs every check.
+# Both create the virtualenv in .venv on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+
+.PHONY: run test lint demo vendor clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## Serve Nova on http://$(HOST):$(PORT)/ (SQLite and the in-memory layer by default).
+run: $(VENV)/.runtime
+	PYTHON=$(BIN)/python HOST=$(HOST) PORT=$(PORT) ./bin/start
+
+## Lint and run the whole test suite, browser tests included.
+test: $(VENV)/.dev
+	./scripts/install-chromium.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## Refresh the vendored front-end libraries (needs npm).
+vendor:
+	./scripts/vendor-static.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,122 @@
+"""Every change to chats, memberships and messages.
+
+Each action runs in one transaction and schedules its live events with
+``transaction.on_commit``; ``chat.events`` renders and sends them.
+"""
+
+import logging
+import uuid
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from chat import events
+from chat.models import Chat, Membership, Message
+
+logger = logging.getLogger(__name__)
+
+
+def do_open_private_chat(user: User, other: User) -> Chat:
+    """Open the private chat of two new friends, with its system line (S3).
+
+    The caller holds the transaction that made the friendship. Should a
+    private chat between the two already exist, it is returned as is.
+    """
+    key = Chat.private_key_for(user.pk, other.pk)
+    chat = Chat.objects.filter(private_key=key).first()
+    if chat is not None:
+        return chat
+
+    now = timezone.now()
+    chat = Chat.objects.create(
+        kind=Chat.Kind.PRIVATE, private_key=key, last_activity=now
+    )
+    Membership.objects.bulk_create(
+        [Membership(chat=chat, user=user), Membership(chat=chat, user=other)]
+    )
+    line = Message.objects.create(
+        chat=chat,
+        kind=Message.Kind.SYSTEM,
+        body=f"{user.username} and {other.username} are now friends",
+    )
+    Chat.objects.filter(pk=chat.pk).update(last_message=line)
+    transaction.on_commit(partial(events.chat_opened, chat.pk))
+    logger.info("private chat opened chat=%s users=%s,%s", chat.pk, user.pk, other.pk)
+    return chat
+
+
+def do_send_message(
+    membership: Membership, body: str, client_token: uuid.UUID
+) -> tuple[Message, bool]:
+    """Post ``body`` into the member's chat; return it and whether it is new.
+
+    Idempotent on ``client_token`` (M2): a form posted twice, by a double
+    click, a retry or the back button, finds the message of the first post
+    and returns it with ``False``, and nobody is told twice. The unique
+    constraint on (sender, client_token) settles two posts racing.
+
+    The body must already be trimmed and within length (``MessageForm``).
+    """
+    sender = membership.user
+    existing = Message.objects.filter(sender=sender, client_token=client_token).first()
+    if existing is not None:
+        return existing, False
+
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                chat_id=membership.chat_id,
+                sender=sender,
+                kind=Message.Kind.TEXT,
+                body=body,
+                client_token=client_token,
+            )
+            Chat.objects.filter(pk=membership.chat_id).update(
+                last_message=message, last_activity=message.created
+            )
+            # Everyone else has one more unread; the sender has read all.
+            Membership.objects.filter(chat_id=membership.chat_id).exclude(
+                user=sender
+            ).update(unread_count=F("unread_count") + 1)
+            Membership.objects.filter(pk=membership.pk).update(
+                unread_count=0, last_read_message_id=message.pk
+            )
+            transaction.on_commit(partial(events.message_sent, message.pk))
+    except IntegrityError:
+        return Message.objects.get(sender=sender, client_token=client_token), False
+
+    logger.info("message sent user=%s chat=%s", sender.pk, membership.chat_id)
+    return message, True
+
+
+def do_mark_read(membership: Membership, up_to_id: int | None = None) -> None:
+    """Mark the chat read for this member, up to a message id or to the end.
+
+    Only moves forward: a stale tab reporting an older id changes nothing.
+    When the count changes, every tab of the member is told (M9).
+    """
+    with transaction.atomic():
+        messages = Message.objects.filter(chat_id=membership.chat_id)
+        if up_to_id is not None:
+            messages = messages.filter(pk__lte=up_to_id)
+        newest = messages.order_by("-pk").values_list("pk", flat=True).first()
+        if newest is None:
+            return
+        # System lines never count as unread; see do_send_message.
+        unread_after = (
+            Message.objects.filter(
+                chat_id=membership.chat_id, pk__gt=newest, kind=Message.Kind.TEXT
+            )
+            .exclude(sender_id=membership.user_id)
+            .count()
+        )
+        changed = Membership.objects.filter(
+            pk=membership.pk, last_read_message_id__lt=newest
+        ).update(last_read_message_id=newest, unread_count=unread_after)
+        if changed:
+            transaction.on_commit(
+                partial(events.chat_read, membership.chat_id, membership.user_id)
+            )

@@ -1,0 +1,39 @@
+from django.contrib import admin
+
+from chat.models import Chat, Membership, Message
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ("user",)
+    fields = ("user", "role", "unread_count", "muted", "pinned", "joined")
+    readonly_fields = ("joined",)
+
+
+@admin.register(Chat)
+class ChatAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "kind", "created", "last_activity")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+    inlines = [MembershipInline]
+    raw_id_fields = ("last_message",)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "chat", "role", "unread_count", "joined")
+    list_filter = ("role",)
+    search_fields = ("user__username", "chat__name")
+    raw_id_fields = ("user", "chat")
+    list_select_related = ("user", "chat")
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ("pk", "chat", "sender", "kind", "created")
+    list_filter = ("kind", "created")
+    search_fields = ("body", "sender__username", "chat__name")
+    raw_id_fields = ("chat", "sender")
+    list_select_related = ("chat", "sender")
+    date_hierarchy = "created"

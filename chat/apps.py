@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class ChatConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "chat"
+
+    def ready(self) -> None:
+        from chat import receivers
+        from social.signals import friendship_started
+
+        friendship_started.connect(
+            receivers.open_private_chat, dispatch_uid="chat.open_private_chat"
+        )

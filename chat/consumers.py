@@ -1,0 +1,121 @@
+"""The one websocket of each open tab (L1-L5).
+
+The consumer parses a frame, checks access with the same helpers as the
+views, calls one action and answers. Everything it pushes was rendered by
+``chat.events`` or ``social.events`` and reaches it through the channel
+layer groups of ``accounts.live``.
+"""
+
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.http import Http404
+from django.template.loader import render_to_string
+
+from accounts import live
+from accounts.models import User
+from chat.access import access_membership
+from chat.actions import do_mark_read
+
+logger = logging.getLogger(__name__)
+
+# Close codes of our own (4000-4999 are free for applications). The
+# browser script sends the tab to the login page on SESSION_ENDED.
+UNAUTHENTICATED = 4401
+SESSION_ENDED = 4001
+
+
+class FrameError(Exception):
+    """A frame the consumer cannot act on; the message goes back to the tab."""
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    user: User
+    groups_joined: list[str]
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        session = self.scope.get("session")
+        if user is None or not user.is_authenticated or session is None:
+            logger.info("socket refused: not logged in")
+            await self.close(code=UNAUTHENTICATED)
+            return
+
+        self.user = user
+        self.groups_joined = [
+            live.user_group(user.pk),
+            live.session_group(session.session_key),
+        ]
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        logger.info("socket open user=%s", user.pk)
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if hasattr(self, "user"):
+            logger.info("socket closed user=%s code=%s", self.user.pk, code)
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None
+    ) -> None:
+        try:
+            frame = self._parse(text_data, bytes_data)
+            await self._dispatch(frame)
+        except FrameError as error:
+            await self.send(text_data=_error_fragment(str(error)))
+
+    def _parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
+        if text_data is None:
+            raise FrameError("Frames must be JSON text.")
+        if len(text_data) > settings.NOVA_WS_MAX_FRAME:
+            raise FrameError("That frame is too large.")
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            raise FrameError("Frames must be JSON text.") from None
+        if not isinstance(frame, dict):
+            raise FrameError("Frames must be JSON objects.")
+        return frame
+
+    async def _dispatch(self, frame: dict[str, Any]) -> None:
+        action = frame.get("action")
+        if action == "read":
+            await database_sync_to_async(self._read)(
+                _positive_int(frame, "chat"), _positive_int(frame, "up_to")
+            )
+        else:
+            raise FrameError("Unknown action.")
+
+    def _read(self, chat_id: int, up_to_id: int) -> None:
+        try:
+            membership = access_membership(self.user, chat_id)
+        except Http404:
+            raise FrameError("You are not in that chat.") from None
+        do_mark_read(membership, up_to_id)
+
+    # Channel-layer events, sent by accounts.live.
+
+    async def live_html(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=event["html"])
+
+    async def live_logout(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=event["html"])
+        await self.close(code=SESSION_ENDED)
+
+
+def _positive_int(frame: dict[str, Any], key: str) -> int:
+    value = frame.get(key)
+    # bool is an int in Python; a JSON true is not an id.
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise FrameError(f"'{key}' must be a positive integer.")
+    return value
+
+
+def _error_fragment(text: str) -> str:
+    return render_to_string("chat/_live_error.html", {"error": text})

@@ -1,0 +1,44 @@
+"""Chat forms."""
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+
+class MessageForm(forms.Form):
+    """Send a message (M1, M2).
+
+    ``client_token`` is minted when the form is drawn and travels with the
+    post, so posting the same form twice is recognised as one message.
+    """
+
+    body = forms.CharField(
+        label="Message",
+        strip=True,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 1,
+                "placeholder": "Write a message",
+                "autocomplete": "off",
+                "data-enter-sends": "",
+            }
+        ),
+        error_messages={"required": "Write something before sending."},
+    )
+    client_token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"client_token": uuid.uuid4()})
+        super().__init__(*args, **kwargs)
+
+    def clean_body(self) -> str:
+        body: str = self.cleaned_data["body"]
+        limit = settings.NOVA_MESSAGE_MAX_LENGTH
+        if len(body) > limit:
+            raise forms.ValidationError(
+                f"A message can be at most {limit:,} characters; "
+                f"this one has {len(body):,}."
+            )
+        return body

@@ -1,0 +1,125 @@
+"""Chats, memberships and messages."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Chat(models.Model):
+    """A private chat between two friends, or a group chat.
+
+    ``private_key`` ("<smaller id>:<larger id>") makes a second private
+    chat between the same two people impossible, whatever the race.
+    ``last_message`` and ``last_activity`` are kept by the actions that post
+    into the chat, so the chat list needs no aggregate.
+    """
+
+    class Kind(models.TextChoices):
+        PRIVATE = "private", "Private"
+        GROUP = "group", "Group"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    name = models.CharField(max_length=60, blank=True)
+    private_key = models.CharField(max_length=41, null=True, blank=True, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+    last_activity = models.DateTimeField(db_index=True)
+    last_message = models.ForeignKey(
+        "Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="group") | Q(private_key__isnull=False),
+                name="chat_chat_private_has_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.get_kind_display()} chat {self.pk}"
+
+    @staticmethod
+    def private_key_for(user_id: int, other_id: int) -> str:
+        low, high = sorted([user_id, other_id])
+        return f"{low}:{high}"
+
+
+class Membership(models.Model):
+    """A user's place in a chat, with everything per user about it.
+
+    ``unread_count`` is the server's own count (M9): it rises as others
+    post and drops to zero when the user reads, so every tab and device
+    shows the same number.
+    """
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
+    joined = models.DateTimeField(auto_now_add=True)
+    unread_count = models.PositiveIntegerField(default=0)
+    last_read_message_id = models.BigIntegerField(default=0)
+    muted = models.BooleanField(default=False)
+    pinned = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chat", "user"], name="chat_membership_unique_member"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "chat"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.chat}"
+
+
+class Message(models.Model):
+    """One line in a chat: text from a member, or a system line.
+
+    Messages are ordered by id, never by timestamp (clocks of several
+    servers may disagree). ``client_token`` is made by the send form; a
+    second post of the same form finds the first message instead of making
+    another (M2). A sender who deletes their account leaves ``sender`` NULL
+    on a text message, which shows as "Deleted user".
+    """
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Text"
+        SYSTEM = "system", "System"
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TEXT)
+    body = models.TextField()
+    client_token = models.UUIDField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "client_token"],
+                condition=Q(client_token__isnull=False),
+                name="chat_message_unique_client_token",
+            ),
+        ]
+        indexes = [models.Index(fields=["chat", "id"])]
+
+    def __str__(self) -> str:
+        return f"Message {self.pk} in chat {self.chat_id}"

@@ -1,0 +1,181 @@
+"""Read-only queries that build what chat pages and live events show.
+
+Every function here reads in a fixed number of queries, whatever the
+number of chats, members or messages it is given.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import QuerySet, Sum
+
+from accounts.models import User
+from chat.models import Chat, Membership, Message
+from social.queries import display_names
+
+DELETED_USER = "Deleted user"
+
+
+@dataclass(frozen=True)
+class ChatRow:
+    """One chat as one member sees it in their chat list (C1)."""
+
+    chat_id: int
+    kind: str
+    title: str
+    avatar_url: str
+    preview: str
+    last_activity_iso: str
+    unread_count: int
+    muted: bool
+    pinned: bool
+
+
+@dataclass(frozen=True)
+class MessageItem:
+    """One message as one viewer sees it (M3)."""
+
+    message: Message
+    is_own: bool
+    sender_name: str
+    sender_avatar_url: str
+
+
+def _name(
+    user: User | None, viewer_id: int, remarks: dict[tuple[int, int], str]
+) -> str:
+    if user is None:
+        return DELETED_USER
+    return remarks.get((viewer_id, user.pk), user.username)
+
+
+def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
+    """Build chat-list rows for these memberships, in two queries.
+
+    The memberships must come with ``chat__last_message__sender`` selected
+    (see ``memberships_for_rows``). They may belong to one viewer (their
+    chat list) or to every member of one chat (a live event).
+    """
+    private_chat_ids = [
+        m.chat_id for m in memberships if m.chat.kind == Chat.Kind.PRIVATE
+    ]
+    members_by_chat: dict[int, list[User]] = defaultdict(list)
+    for other in Membership.objects.filter(chat_id__in=private_chat_ids).select_related(
+        "user"
+    ):
+        members_by_chat[other.chat_id].append(other.user)
+
+    viewer_ids = {m.user_id for m in memberships}
+    named_ids = {user.pk for users in members_by_chat.values() for user in users}
+    named_ids |= {
+        m.chat.last_message.sender_id
+        for m in memberships
+        if m.chat.last_message and m.chat.last_message.sender_id
+    }
+    remarks = display_names(list(viewer_ids), list(named_ids))
+
+    rows = []
+    for membership in memberships:
+        chat, viewer_id = membership.chat, membership.user_id
+        if chat.kind == Chat.Kind.PRIVATE:
+            partner = next(
+                (u for u in members_by_chat[chat.pk] if u.pk != viewer_id), None
+            )
+            title = _name(partner, viewer_id, remarks)
+            avatar_url = partner.avatar_url if partner else User().avatar_url
+        else:
+            title = chat.name
+            avatar_url = User().avatar_url
+        rows.append(
+            ChatRow(
+                chat_id=chat.pk,
+                kind=chat.kind,
+                title=title,
+                avatar_url=avatar_url,
+                preview=_preview(chat, viewer_id, remarks),
+                last_activity_iso=chat.last_activity.isoformat(),
+                unread_count=membership.unread_count,
+                muted=membership.muted,
+                pinned=membership.pinned,
+            )
+        )
+    return rows
+
+
+def _preview(chat: Chat, viewer_id: int, remarks: dict[tuple[int, int], str]) -> str:
+    message = chat.last_message
+    if message is None:
+        return ""
+    text = " ".join(message.body.split())[:100]
+    if message.kind == Message.Kind.SYSTEM:
+        return text
+    if message.sender_id == viewer_id:
+        return f"You: {text}"
+    if chat.kind == Chat.Kind.GROUP:
+        return f"{_name(message.sender, viewer_id, remarks)}: {text}"
+    return text
+
+
+def memberships_for_rows() -> QuerySet[Membership]:
+    return Membership.objects.select_related("chat__last_message__sender")
+
+
+def chat_list(user: User) -> list[ChatRow]:
+    """The user's chat list: pinned first, then by last activity (C1)."""
+    memberships = list(
+        memberships_for_rows()
+        .filter(user=user)
+        .order_by("-pinned", "-chat__last_activity", "-chat_id")
+    )
+    return membership_rows(memberships)
+
+
+def unread_totals(user_ids: Iterable[int]) -> dict[int, int]:
+    """Each user's unread messages over all chats that are not muted."""
+    ids = list(user_ids)
+    rows = (
+        Membership.objects.filter(user_id__in=ids, muted=False)
+        .values("user_id")
+        .annotate(total=Sum("unread_count"))
+    )
+    totals = dict.fromkeys(ids, 0)
+    totals.update({row["user_id"]: row["total"] or 0 for row in rows})
+    return totals
+
+
+def message_items(viewer: User, messages: Iterable[Message]) -> list[MessageItem]:
+    """Pair messages with how ``viewer`` sees them, in one query for remarks.
+
+    The messages must come with ``sender`` selected.
+    """
+    messages = list(messages)
+    sender_ids = list({m.sender_id for m in messages if m.sender_id})
+    remarks = display_names([viewer.pk], sender_ids)
+    return [message_item(m, viewer.pk, remarks) for m in messages]
+
+
+def message_item(
+    message: Message, viewer_id: int, remarks: dict[tuple[int, int], str]
+) -> MessageItem:
+    sender = message.sender
+    return MessageItem(
+        message=message,
+        is_own=sender is not None and sender.pk == viewer_id,
+        sender_name=_name(sender, viewer_id, remarks),
+        sender_avatar_url=(sender or User()).avatar_url,
+    )
+
+
+def latest_messages(chat_id: int) -> list[Message]:
+    """The newest page of a chat's history, oldest first (M7)."""
+    page = settings.NOVA_HISTORY_PAGE_SIZE
+    newest = Message.objects.filter(chat_id=chat_id).select_related("sender")
+    return list(reversed(newest.order_by("-pk")[:page]))
+
+
+def chat_header(viewer: User, membership: Membership) -> ChatRow:
+    """The open chat's title and avatar, as the chat list shows them."""
+    [row] = membership_rows([memberships_for_rows().get(pk=membership.pk)])
+    return row

@@ -1,0 +1,11 @@
+"""Reactions of ``chat`` to changes made in apps below it."""
+
+from typing import Any
+
+from accounts.models import User
+from chat.actions import do_open_private_chat
+
+
+def open_private_chat(sender: Any, users: tuple[User, User], **kwargs: Any) -> None:
+    """New friends get their private chat in the same transaction (S3)."""
+    do_open_private_chat(*users)

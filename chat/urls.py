@@ -1,0 +1,11 @@
+from django.urls import path
+
+from chat import views
+
+app_name = "chat"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<int:chat_id>/", views.chat_detail, name="detail"),
+    path("<int:chat_id>/send/", views.send_message, name="send"),
+]

@@ -1,0 +1,82 @@
+"""The chat page: chat list, open chat, send form."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from chat import queries
+from chat.access import access_membership
+from chat.actions import do_mark_read, do_send_message
+from chat.forms import MessageForm
+from chat.models import Membership
+
+
+def _page(
+    request: HttpRequest,
+    user: User,
+    membership: Membership | None = None,
+    form: MessageForm | None = None,
+    status: int = 200,
+) -> TemplateResponse:
+    context: dict[str, object] = {"chat_rows": queries.chat_list(user)}
+    if membership is not None:
+        context |= {
+            "membership": membership,
+            "header": queries.chat_header(user, membership),
+            "items": queries.message_items(
+                user, queries.latest_messages(membership.chat_id)
+            ),
+            "form": form or MessageForm(),
+        }
+    return TemplateResponse(request, "chat/chat.html", context, status=status)
+
+
+@require_GET
+@login_required
+def index(request: HttpRequest) -> TemplateResponse:
+    user = request.user
+    assert isinstance(user, User)
+    return _page(request, user)
+
+
+@require_GET
+@login_required
+def chat_detail(request: HttpRequest, chat_id: int) -> TemplateResponse:
+    user = request.user
+    assert isinstance(user, User)
+    membership = access_membership(user, chat_id)
+
+    # Opening a chat reads it (M7), with or without JavaScript.
+    do_mark_read(membership)
+    membership.refresh_from_db(fields=["unread_count", "last_read_message_id"])
+
+    return _page(request, user, membership)
+
+
+@require_POST
+@login_required
+def send_message(request: HttpRequest, chat_id: int) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    membership = access_membership(user, chat_id)
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        # The text comes back in the form, so nothing typed is lost.
+        if request.htmx:
+            context = {"form": form, "membership": membership}
+            return TemplateResponse(request, "chat/chat.html#send_form", context)
+        return _page(request, user, membership, form=form, status=400)
+
+    message, _ = do_send_message(
+        membership, form.cleaned_data["body"], form.cleaned_data["client_token"]
+    )
+
+    if request.htmx:
+        item = queries.message_items(user, [message])[0]
+        context = {"form": MessageForm(), "membership": membership, "item": item}
+        return TemplateResponse(request, "chat/chat.html#message_sent", context)
+    return redirect(reverse("chat:detail", args=[chat_id]) + f"#message-{message.pk}")

@@ -1,0 +1,65 @@
+"""Project-wide middleware."""
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+
+class RequestLogMiddleware:
+    """Write one log line per request (O4): method, path, status, user, time."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.monotonic()
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        logger.info(
+            "%s %s %s user=%s %.0fms",
+            request.method,
+            request.path,
+            response.status_code,
+            user.pk if user is not None and user.is_authenticated else "-",
+            (time.monotonic() - started) * 1000,
+        )
+        return response
+
+
+class HtmxMessagesMiddleware:
+    """Deliver Django messages on htmx responses too.
+
+    A full page shows pending messages in its ``#flash`` region. An htmx
+    response only replaces a fragment, so this appends the same region as
+    an out-of-band swap whenever messages are waiting. Views therefore add
+    messages the same way whether or not JavaScript is on.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            not getattr(request, "htmx", False)
+            or response.status_code in (204, 301, 302, 303)
+            or "HX-Redirect" in response
+            or not response.get("Content-Type", "").startswith("text/html")
+        ):
+            return response
+        pending = messages.get_messages(request)
+        if not pending:
+            return response
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+        flash = render_to_string(
+            "_flash.html", {"messages": pending, "oob": True}, request=request
+        )
+        response.content = response.content + flash.encode()
+        return response

@@ -1,0 +1,144 @@
+"""The friends page: search, friend requests, the friend list."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import access_active_user
+from accounts.models import User
+from social import queries
+from social.access import access_outgoing_request
+from social.actions import (
+    SocialError,
+    do_accept_friend_request,
+    do_cancel_friend_request,
+    do_decline_friend_request,
+    do_send_friend_request,
+)
+from social.forms import FriendRequestForm
+
+SEARCH_PAGE_SIZE = 20
+
+
+def _friends_url(request: HttpRequest) -> str:
+    """The friends page, keeping the search the user was looking at."""
+    params = {key: request.POST[key] for key in ("q", "page") if request.POST.get(key)}
+    url = reverse("social:friends")
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _search_context(request: HttpRequest, user: User) -> dict[str, object]:
+    query = request.GET.get("q", "")[:64]
+    paginator = Paginator(queries.search_users(user, query), SEARCH_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return {
+        "query": query,
+        "page": page,
+        "results": queries.with_relations(user, list(page.object_list)),
+    }
+
+
+@require_GET
+@login_required
+def friends(request: HttpRequest) -> TemplateResponse:
+    user = request.user
+    assert isinstance(user, User)
+    context = _search_context(request, user)
+    if request.htmx:
+        # The search box asks for its results alone.
+        return TemplateResponse(request, "social/friends.html#search_results", context)
+    context |= {
+        "incoming_requests": queries.incoming_requests(user),
+        "outgoing_requests": queries.outgoing_requests(user),
+        "friendships": queries.friendships(user),
+        "request_form": FriendRequestForm(),
+    }
+    return TemplateResponse(request, "social/friends.html", context)
+
+
+@require_POST
+@login_required
+def send_request(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    form = FriendRequestForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(_friends_url(request))
+    receiver = access_active_user(form.cleaned_data["receiver"])
+
+    try:
+        outcome = do_send_friend_request(user, receiver, form.cleaned_data["note"])
+    except SocialError as error:
+        messages.error(request, str(error))
+    else:
+        if outcome.became_friends:
+            messages.success(request, f"You and {receiver.username} are now friends.")
+        else:
+            messages.success(request, f"Friend request sent to {receiver.username}.")
+
+    if request.htmx:
+        [result] = queries.with_relations(user, [receiver])
+        return TemplateResponse(
+            request, "social/friends.html#search_result", {"result": result}
+        )
+    return redirect(_friends_url(request))
+
+
+@require_POST
+@login_required
+def accept_request(request: HttpRequest, sender_id: int) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    sender = access_active_user(sender_id)
+
+    try:
+        do_accept_friend_request(user, sender)
+    except SocialError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"You and {sender.username} are now friends.")
+
+    if request.htmx:
+        # The form swaps its request row away; the live event adds the
+        # friend and the chat in every tab, this one included.
+        return HttpResponse()
+    return redirect(_friends_url(request))
+
+
+@require_POST
+@login_required
+def decline_request(request: HttpRequest, sender_id: int) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    sender = access_active_user(sender_id)
+
+    do_decline_friend_request(user, sender)
+
+    if request.htmx:
+        return HttpResponse()
+    return redirect(_friends_url(request))
+
+
+@require_POST
+@login_required
+def cancel_request(request: HttpRequest, request_id: int) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    friend_request = access_outgoing_request(user, request_id)
+
+    do_cancel_friend_request(friend_request)
+    messages.info(request, "Friend request withdrawn.")
+
+    if request.htmx:
+        return HttpResponse()
+    return redirect(_friends_url(request))
