@@ -173,9 +173,3 @@ def latest_messages(chat_id: int) -> list[Message]:
     page = settings.NOVA_HISTORY_PAGE_SIZE
     newest = Message.objects.filter(chat_id=chat_id).select_related("sender")
     return list(reversed(newest.order_by("-pk")[:page]))
-
-
-def chat_header(viewer: User, membership: Membership) -> ChatRow:
-    """The open chat's title and avatar, as the chat list shows them."""
-    [row] = membership_rows([memberships_for_rows().get(pk=membership.pk)])
-    return row

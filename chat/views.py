@@ -22,11 +22,13 @@ def _page(
     form: MessageForm | None = None,
     status: int = 200,
 ) -> TemplateResponse:
-    context: dict[str, object] = {"chat_rows": queries.chat_list(user)}
+    chat_rows = queries.chat_list(user)
+    context: dict[str, object] = {"chat_rows": chat_rows}
     if membership is not None:
         context |= {
             "membership": membership,
-            "header": queries.chat_header(user, membership),
+            # The open chat is in the list; its row names it in the header.
+            "header": next(r for r in chat_rows if r.chat_id == membership.chat_id),
             "items": queries.message_items(
                 user, queries.latest_messages(membership.chat_id)
             ),
@@ -52,7 +54,6 @@ def chat_detail(request: HttpRequest, chat_id: int) -> TemplateResponse:
 
     # Opening a chat reads it (M7), with or without JavaScript.
     do_mark_read(membership)
-    membership.refresh_from_db(fields=["unread_count", "last_read_message_id"])
 
     return _page(request, user, membership)
 

@@ -68,7 +68,7 @@ def do_send_friend_request(sender: User, receiver: User, note: str) -> RequestOu
 
         crossed = FriendRequest.objects.filter(sender=receiver, receiver=sender)
         if crossed.exists():
-            _make_friends(sender, receiver)
+            _make_friends(receiver, sender)
             return RequestOutcome(friend_request=None, became_friends=True)
 
         replaced_ids = list(
@@ -107,7 +107,7 @@ def do_accept_friend_request(receiver: User, sender: User) -> None:
             if are_friends(receiver, sender):
                 return
             raise SocialError("That friend request is no longer open.")
-        _make_friends(receiver, sender)
+        _make_friends(sender, receiver)
 
     logger.info("friend request accepted user=%s from=%s", receiver.pk, sender.pk)
 
@@ -158,8 +158,8 @@ def _lock_pair(user: User, other: User) -> None:
 def _make_friends(user: User, other: User) -> None:
     """Make ``user`` and ``other`` friends and close requests between them.
 
-    The caller holds the transaction. ``user`` is the one whose action made
-    the friendship (it names them first in the system line).
+    The caller holds the transaction. ``user`` is the one who asked first;
+    the system line names them first.
     """
     closed_ids = list(
         FriendRequest.objects.filter(

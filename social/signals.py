@@ -10,5 +10,5 @@ receiver's writes commit or roll back with the friendship.
 from django.dispatch import Signal
 
 # Sent with ``users=(user_a, user_b)``, inside the transaction that made the
-# friendship; ``user_a`` is the one whose action completed it.
+# friendship; ``user_a`` is the one who asked first.
 friendship_started = Signal()

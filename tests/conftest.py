@@ -1,10 +1,9 @@
 """Shared fixtures: users, friendships and chats made through the real actions."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from django.test import Client
-from django.test.client import RequestFactory
 
 from accounts.models import User
 from chat.models import Chat, Membership
@@ -67,15 +66,11 @@ def membership(user: User, chat: Chat) -> Membership:
 
 
 @pytest.fixture
-def client_for() -> Iterator[Callable[[User], Client]]:
+def client_for() -> Callable[[User], Client]:
     def make(user: User) -> Client:
         client = Client()
         client.force_login(user)
         return client
 
-    yield make
+    return make
 
-
-@pytest.fixture
-def rf() -> RequestFactory:
-    return RequestFactory()

@@ -1,0 +1,334 @@
+"""Chats and messages over HTTP: access, sending, unread counts, the list."""
+
+import threading
+import uuid
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from chat.actions import do_send_message
+from chat.models import Chat, Membership, Message
+from tests.conftest import befriend, membership
+
+HOSTILE = "<script>alert(1)</script> & <b>bold</b> 🎉"
+
+
+def send(client: Client, chat: Chat, body: str, token: uuid.UUID | None = None, **kw):  # type: ignore[no-untyped-def]
+    data = {"body": body, "client_token": str(token or uuid.uuid4())}
+    return client.post(reverse("chat:send", args=[chat.pk]), data, **kw)
+
+
+def test_opening_a_private_chat_shows_the_friends_system_line(
+    private_chat: Chat, alice: User, client_for
+) -> None:
+    response = client_for(alice).get(reverse("chat:detail", args=[private_chat.pk]))
+
+    assert response.status_code == 200
+    assert "alice and bob are now friends" in response.text
+
+
+def test_stranger_cannot_see_a_chat(
+    private_chat: Chat, carol: User, client_for
+) -> None:
+    response = client_for(carol).get(reverse("chat:detail", args=[private_chat.pk]))
+
+    assert response.status_code == 404
+
+
+def test_stranger_cannot_post_into_a_chat(
+    private_chat: Chat, carol: User, client_for
+) -> None:
+    before = Message.objects.count()
+
+    response = send(client_for(carol), private_chat, "let me in")
+
+    assert response.status_code == 404
+    assert Message.objects.count() == before
+
+
+def test_anonymous_visitor_is_sent_to_log_in(private_chat: Chat) -> None:
+    response = Client().get(reverse("chat:detail", args=[private_chat.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_missing_chat_is_not_found(alice: User, client_for) -> None:
+    response = client_for(alice).get("/chats/999999/")
+
+    assert response.status_code == 404
+
+
+def test_message_is_trimmed_and_keeps_inner_newlines(
+    private_chat: Chat, alice: User, client_for
+) -> None:
+    response = send(client_for(alice), private_chat, "  first line\nsecond line \n")
+
+    assert response.status_code == 302
+    message = Message.objects.filter(kind=Message.Kind.TEXT).get()
+    assert message.body == "first line\nsecond line"
+    assert response["Location"].endswith(f"#message-{message.pk}")
+
+
+def test_message_text_shows_exactly_as_typed(
+    private_chat: Chat, alice: User, bob: User, client_for
+) -> None:
+    send(client_for(alice), private_chat, HOSTILE)
+
+    page = client_for(bob).get(reverse("chat:detail", args=[private_chat.pk])).text
+
+    assert (
+        "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt; 🎉" in page
+    )
+    assert "<b>bold</b>" not in page
+    assert "<script>alert(1)" not in page
+
+
+def test_links_become_safe_links(private_chat: Chat, alice: User, client_for) -> None:
+    send(client_for(alice), private_chat, "see https://example.com/a?b=1&c=2 now")
+
+    page = client_for(alice).get(reverse("chat:detail", args=[private_chat.pk])).text
+
+    assert (
+        '<a target="_blank" rel="noopener noreferrer nofollow" '
+        'href="https://example.com/a?b=1&amp;c=2">' in page
+    )
+
+
+def test_javascript_urls_are_not_linked(
+    private_chat: Chat, alice: User, client_for
+) -> None:
+    send(client_for(alice), private_chat, "javascript:alert(1)")
+
+    page = client_for(alice).get(reverse("chat:detail", args=[private_chat.pk])).text
+
+    assert 'href="javascript' not in page
+
+
+def test_empty_message_is_refused_with_a_clear_error(
+    private_chat: Chat, alice: User, client_for
+) -> None:
+    response = send(client_for(alice), private_chat, "   \n  ")
+
+    assert response.status_code == 400
+    assert "Write something before sending." in response.text
+    assert not Message.objects.filter(kind=Message.Kind.TEXT).exists()
+
+
+def test_too_long_message_is_refused_and_the_text_is_kept(
+    private_chat: Chat, alice: User, client_for
+) -> None:
+    body = "x" * 4001
+
+    response = send(client_for(alice), private_chat, body, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200
+    assert "at most 4,000 characters; this one has 4,001" in response.text
+    assert body in response.text
+    assert not Message.objects.filter(kind=Message.Kind.TEXT).exists()
+
+
+def test_message_of_exactly_the_limit_is_sent(
+    private_chat: Chat, alice: User, client_for
+) -> None:
+    send(client_for(alice), private_chat, "y" * 4000)
+
+    assert Message.objects.get(kind=Message.Kind.TEXT).body == "y" * 4000
+
+
+def test_missing_client_token_is_refused(
+    private_chat: Chat, alice: User, client_for
+) -> None:
+    response = client_for(alice).post(
+        reverse("chat:send", args=[private_chat.pk]), {"body": "hello"}
+    )
+
+    assert response.status_code == 400
+    assert "reload the page" in response.text
+    assert "hello" in response.text
+
+
+def test_double_submitted_form_makes_one_message(
+    private_chat: Chat, alice: User, client_for
+) -> None:
+    client, token = client_for(alice), uuid.uuid4()
+
+    first = send(client, private_chat, "only once", token)
+    second = send(client, private_chat, "only once", token)
+
+    assert Message.objects.filter(kind=Message.Kind.TEXT).count() == 1
+    assert first["Location"] == second["Location"]
+
+
+def test_htmx_send_returns_a_fresh_form_and_the_message(
+    private_chat: Chat, alice: User, client_for
+) -> None:
+    token = uuid.uuid4()
+
+    response = send(
+        client_for(alice), private_chat, "hi", token, HTTP_HX_REQUEST="true"
+    )
+
+    message = Message.objects.get(kind=Message.Kind.TEXT)
+    assert f'id="message-{message.pk}"' in response.text
+    assert f'hx-swap-oob="beforeend:#messages-{private_chat.pk}"' in response.text
+    assert 'id="send-form"' in response.text
+    assert str(token) not in response.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_double_submit_makes_one_message(alice: User, bob: User) -> None:
+    chat = befriend(alice, bob)
+    member = membership(alice, chat)
+    token = uuid.uuid4()
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def post() -> None:
+        try:
+            barrier.wait()
+            do_send_message(member, "raced", token)
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Message.objects.filter(kind=Message.Kind.TEXT).count() == 1
+
+
+def test_unread_count_rises_for_the_other_member_and_not_the_sender(
+    private_chat: Chat, alice: User, bob: User, client_for
+) -> None:
+    client = client_for(alice)
+
+    for text in ("one", "two", "three"):
+        send(client, private_chat, text)
+
+    assert membership(bob, private_chat).unread_count == 3
+    assert membership(alice, private_chat).unread_count == 0
+
+
+def test_chat_list_and_title_show_unread_counts(
+    private_chat: Chat, alice: User, bob: User, client_for
+) -> None:
+    for text in ("one", "two"):
+        send(client_for(alice), private_chat, text)
+
+    page = client_for(bob).get(reverse("chat:index")).text
+
+    assert "<title>(2) Nova</title>" in page
+    assert '2<span class="visually-hidden"> unread</span>' in page
+
+
+def test_opening_a_chat_marks_it_read(
+    private_chat: Chat, alice: User, bob: User, client_for
+) -> None:
+    send(client_for(alice), private_chat, "read me")
+    bob_client = client_for(bob)
+
+    bob_client.get(reverse("chat:detail", args=[private_chat.pk]))
+
+    assert membership(bob, private_chat).unread_count == 0
+    assert "<title>Nova</title>" in bob_client.get(reverse("chat:index")).text
+
+
+def test_chat_list_is_ordered_by_last_activity(
+    alice: User, bob: User, carol: User, client_for
+) -> None:
+    with_bob = befriend(alice, bob)
+    with_carol = befriend(alice, carol)
+    client = client_for(alice)
+
+    send(client, with_bob, "bob comes back on top")
+    page = client.get(reverse("chat:index")).text
+
+    assert page.index(f'id="chat-row-{with_bob.pk}"') < page.index(
+        f'id="chat-row-{with_carol.pk}"'
+    )
+
+
+def test_chat_row_shows_remark_free_name_and_own_preview(
+    private_chat: Chat, alice: User, client_for
+) -> None:
+    send(client_for(alice), private_chat, "last words")
+
+    page = client_for(alice).get(reverse("chat:index")).text
+
+    assert '<span class="chat-row-title">bob</span>' in page
+    assert "You: last words" in page
+
+
+@pytest.mark.parametrize("friends", [2, 12])
+def test_chat_list_query_count_does_not_grow_with_chats(
+    friends: int, alice: User, make_user, client_for, django_assert_num_queries
+) -> None:
+    for index in range(friends):
+        chat = befriend(alice, make_user(f"friend{index}"))
+        do_send_message(membership(alice, chat), "hello", uuid.uuid4())
+    client = client_for(alice)
+
+    # session, user, memberships, partners, remarks, unread total, requests
+    with django_assert_num_queries(7):
+        client.get(reverse("chat:index"))
+
+
+@pytest.mark.parametrize("messages", [3, 60])
+def test_open_chat_query_count_does_not_grow_with_history(
+    messages: int,
+    private_chat: Chat,
+    alice: User,
+    bob: User,
+    client_for,
+    django_assert_num_queries,
+) -> None:
+    member = membership(bob, private_chat)
+    for index in range(messages):
+        do_send_message(member, f"message {index}", uuid.uuid4())
+    client = client_for(alice)
+    client.get(reverse("chat:detail", args=[private_chat.pk]))  # read them all
+
+    # session, user, access, mark read (2), list (3), header (3),
+    # history, sender remarks, unread total, requests
+    with django_assert_num_queries(15):
+        client.get(reverse("chat:detail", args=[private_chat.pk]))
+
+
+def test_open_chat_shows_the_newest_fifty_messages(
+    private_chat: Chat, alice: User, bob: User, client_for
+) -> None:
+    member = membership(bob, private_chat)
+    for index in range(60):
+        do_send_message(member, f"message number {index}", uuid.uuid4())
+
+    page = client_for(alice).get(reverse("chat:detail", args=[private_chat.pk])).text
+
+    assert "message number 59" in page
+    assert "message number 10<" in page
+    assert "message number 9<" not in page
+
+
+def test_sending_is_post_only(private_chat: Chat, alice: User, client_for) -> None:
+    response = client_for(alice).get(reverse("chat:send", args=[private_chat.pk]))
+
+    assert response.status_code == 405
+
+
+def test_group_chat_members_are_not_told_about_others_chats(
+    alice: User, bob: User, carol: User, client_for
+) -> None:
+    befriend(alice, bob)
+
+    page = client_for(carol).get(reverse("chat:index")).text
+
+    assert "chat-row-" not in page
+    assert Membership.objects.filter(user=carol).count() == 0

@@ -1,0 +1,339 @@
+"""The websocket: who may connect, what each tab is pushed, bad frames."""
+
+import json
+import uuid
+from collections.abc import Callable
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+
+from accounts import live
+from accounts.models import User
+from chat import events, fragments
+from chat.actions import do_send_message
+from chat.models import Chat, Membership
+from chat.queries import MessageItem
+from nova_site.asgi import application
+from tests.conftest import befriend, membership
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+ORIGIN = "http://127.0.0.1"
+HOSTILE = "<script>alert(1)</script> & <b>bold</b> 🎉"
+
+
+def _session_cookie(user: User) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+async def connect(user: User | None, origin: str = ORIGIN) -> WebsocketCommunicator:
+    headers = [(b"origin", origin.encode()), (b"host", b"127.0.0.1")]
+    if user is not None:
+        key = await sync_to_async(_session_cookie)(user)
+        headers.append((b"cookie", f"sessionid={key}".encode()))
+    return WebsocketCommunicator(application, "/ws/", headers=headers)
+
+
+async def open_socket(user: User) -> WebsocketCommunicator:
+    socket = await connect(user)
+    connected, _ = await socket.connect()
+    assert connected
+    return socket
+
+
+async def befriended(alice: User, bob: User) -> Chat:
+    return await sync_to_async(befriend)(alice, bob)
+
+
+async def send(user: User, chat: Chat, body: str) -> int:
+    def post() -> int:
+        message, _ = do_send_message(membership(user, chat), body, uuid.uuid4())
+        return message.pk
+
+    return await sync_to_async(post)()
+
+
+async def test_anonymous_socket_is_refused() -> None:
+    socket = await connect(None)
+
+    connected, _ = await socket.connect()
+
+    assert not connected
+
+
+async def test_socket_from_a_foreign_origin_is_refused(alice: User) -> None:
+    socket = await connect(alice, origin="https://evil.example")
+
+    connected, _ = await socket.connect()
+
+    assert not connected
+
+
+async def test_new_message_is_pushed_to_every_member_once(
+    alice: User, bob: User
+) -> None:
+    chat = await befriended(alice, bob)
+    alice_socket, bob_socket = await open_socket(alice), await open_socket(bob)
+
+    message_id = await send(alice, chat, "hello bob")
+
+    for socket in (alice_socket, bob_socket):
+        html = await socket.receive_from(timeout=2)
+        assert html.count(f'id="message-{message_id}"') == 1
+        assert f'hx-swap-oob="beforeend:#messages-{chat.pk}"' in html
+        assert f'hx-swap-oob="afterbegin:#chat-list"' in html
+        assert await socket.receive_nothing(timeout=0.1)
+        await socket.disconnect()
+
+
+async def test_pushed_message_is_the_senders_own_variant_only_for_the_sender(
+    alice: User, bob: User
+) -> None:
+    chat = await befriended(alice, bob)
+    alice_socket, bob_socket = await open_socket(alice), await open_socket(bob)
+
+    await send(alice, chat, "whose is this")
+    mine = await alice_socket.receive_from(timeout=2)
+    theirs = await bob_socket.receive_from(timeout=2)
+
+    assert "message message-own" in mine
+    assert "message-own" not in theirs
+    assert '<span class="message-sender">alice</span>' in theirs
+    await alice_socket.disconnect()
+    await bob_socket.disconnect()
+
+
+async def test_pushed_fragment_is_escaped(alice: User, bob: User) -> None:
+    chat = await befriended(alice, bob)
+    bob_socket = await open_socket(bob)
+
+    await send(alice, chat, HOSTILE)
+    html = await bob_socket.receive_from(timeout=2)
+
+    assert (
+        "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt; 🎉" in html
+    )
+    assert "<script>" not in html
+    assert "<b>bold" not in html
+    await bob_socket.disconnect()
+
+
+async def test_pushed_chat_row_carries_the_receivers_unread_count(
+    alice: User, bob: User
+) -> None:
+    chat = await befriended(alice, bob)
+    bob_socket = await open_socket(bob)
+
+    await send(alice, chat, "one")
+    await bob_socket.receive_from(timeout=2)
+    await send(alice, chat, "two")
+    html = await bob_socket.receive_from(timeout=2)
+
+    assert '2<span class="visually-hidden"> unread</span>' in html
+    assert 'id="nav-unread"' in html
+    assert 'data-total="2"' in html
+    await bob_socket.disconnect()
+
+
+async def test_read_frame_clears_the_count_in_every_tab(alice: User, bob: User) -> None:
+    chat = await befriended(alice, bob)
+    message_id = await send(alice, chat, "read me")
+    first_tab, second_tab = await open_socket(bob), await open_socket(bob)
+
+    await first_tab.send_to(
+        text_data=json.dumps({"action": "read", "chat": chat.pk, "up_to": message_id})
+    )
+
+    for tab in (first_tab, second_tab):
+        html = await tab.receive_from(timeout=2)
+        assert f'hx-swap-oob="outerHTML:#chat-row-{chat.pk}"' in html
+        assert 'data-total="0"' in html
+        await tab.disconnect()
+    unread = await sync_to_async(lambda: membership(bob, chat).unread_count)()
+    assert unread == 0
+
+
+async def test_read_frame_never_moves_backwards(alice: User, bob: User) -> None:
+    chat = await befriended(alice, bob)
+    first = await send(alice, chat, "first")
+    await send(alice, chat, "second")
+    tab = await open_socket(bob)
+    frame = {"action": "read", "chat": chat.pk}
+
+    await tab.send_to(text_data=json.dumps({**frame, "up_to": first}))
+    await tab.receive_from(timeout=2)
+    await tab.send_to(text_data=json.dumps({**frame, "up_to": 1}))
+
+    assert await tab.receive_nothing(timeout=0.2)
+    unread = await sync_to_async(lambda: membership(bob, chat).unread_count)()
+    assert unread == 1
+    await tab.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("frame", "error"),
+    [
+        ("not json", "Frames must be JSON text."),
+        ("[1, 2]", "Frames must be JSON objects."),
+        ('{"action": "launch"}', "Unknown action."),
+        ('{"action": "read", "chat": "1", "up_to": 1}', "must be a positive integer"),
+        ('{"action": "read", "chat": true, "up_to": 1}', "must be a positive integer"),
+        ('{"action": "read", "chat": 1, "up_to": -5}', "must be a positive integer"),
+        ('{"action": "read", "x": "' + "a" * 20000 + '"}', "That frame is too large."),
+    ],
+)
+async def test_bad_frame_gets_an_error_and_the_socket_keeps_working(
+    frame: str, error: str, alice: User, bob: User
+) -> None:
+    chat = await befriended(alice, bob)
+    message_id = await send(bob, chat, "still here")
+    tab = await open_socket(alice)
+
+    await tab.send_to(text_data=frame)
+    reply = await tab.receive_from(timeout=2)
+    await tab.send_to(
+        text_data=json.dumps({"action": "read", "chat": chat.pk, "up_to": message_id})
+    )
+    after = await tab.receive_from(timeout=2)
+
+    assert 'id="live-error"' in reply
+    assert error in reply
+    assert f"chat-row-{chat.pk}" in after
+    await tab.disconnect()
+
+
+async def test_binary_frame_gets_an_error(alice: User) -> None:
+    tab = await open_socket(alice)
+
+    await tab.send_to(bytes_data=b"\x00\x01")
+
+    assert "Frames must be JSON text." in await tab.receive_from(timeout=2)
+    await tab.disconnect()
+
+
+async def test_read_frame_for_a_stranger_chat_is_refused(
+    alice: User, bob: User, carol: User
+) -> None:
+    chat = await befriended(alice, bob)
+    message_id = await send(alice, chat, "private")
+    tab = await open_socket(carol)
+
+    await tab.send_to(
+        text_data=json.dumps({"action": "read", "chat": chat.pk, "up_to": message_id})
+    )
+
+    assert "You are not in that chat." in await tab.receive_from(timeout=2)
+    unread = await sync_to_async(lambda: membership(bob, chat).unread_count)()
+    assert unread == 1
+    await tab.disconnect()
+
+
+async def test_stranger_gets_nothing_of_a_chat(
+    alice: User, bob: User, carol: User
+) -> None:
+    chat = await befriended(alice, bob)
+    tab = await open_socket(carol)
+
+    await send(alice, chat, "not for carol")
+
+    assert await tab.receive_nothing(timeout=0.3)
+    await tab.disconnect()
+
+
+async def test_logging_out_closes_the_sessions_open_tabs(alice: User) -> None:
+    client = Client()
+    await sync_to_async(client.force_login)(alice)
+    key = client.cookies["sessionid"].value
+    tab = WebsocketCommunicator(
+        application,
+        "/ws/",
+        headers=[
+            (b"origin", ORIGIN.encode()),
+            (b"cookie", f"sessionid={key}".encode()),
+        ],
+    )
+    assert (await tab.connect())[0]
+
+    await sync_to_async(client.post)("/accounts/logout/")
+
+    assert "You have been logged out." in await tab.receive_from(timeout=2)
+    assert (await tab.receive_output(timeout=2))["code"] == 4001
+
+
+async def test_rolled_back_message_is_never_pushed(alice: User, bob: User) -> None:
+    chat = await befriended(alice, bob)
+    tab = await open_socket(bob)
+
+    def send_then_fail() -> None:
+        with transaction.atomic():
+            do_send_message(membership(alice, chat), "never", uuid.uuid4())
+            raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError):
+        await sync_to_async(send_then_fail)()
+
+    assert await tab.receive_nothing(timeout=0.3)
+    await tab.disconnect()
+
+
+def _group_chat(owner: User, members: list[User]) -> Chat:
+    """A group chat made directly: group actions come with issue #5."""
+    chat = Chat.objects.create(
+        kind=Chat.Kind.GROUP, name="team", last_activity=timezone.now()
+    )
+    Membership.objects.bulk_create(
+        [Membership(chat=chat, user=owner, role=Membership.Role.OWNER)]
+        + [Membership(chat=chat, user=user) for user in members]
+    )
+    return chat
+
+
+@pytest.mark.parametrize("size", [3, 20])
+async def test_fan_out_renders_a_message_once_per_variant_with_constant_queries(
+    size: int,
+    make_user: Callable[..., User],
+    django_assert_num_queries,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def arrange() -> tuple[Chat, list[User], int]:
+        owner = make_user("owner")
+        members = [make_user(f"member{index}") for index in range(size)]
+        chat = _group_chat(owner, members)
+        # Nobody listens yet: this first fan-out goes nowhere.
+        message, _ = do_send_message(membership(owner, chat), "hi all", uuid.uuid4())
+        return chat, [owner, *members], message.pk
+
+    layer = get_channel_layer()
+    chat, users, message_id = await sync_to_async(arrange)()
+    channels = {}
+    for user in users:
+        channels[user.pk] = await layer.new_channel()
+        await layer.group_add(live.user_group(user.pk), channels[user.pk])
+    rendered: list[int] = []
+    render_message = fragments.message
+
+    def counting_render(item: MessageItem) -> str:
+        rendered.append(item.message.pk)
+        return render_message(item)
+
+    monkeypatch.setattr(fragments, "message", counting_render)
+
+    def fan_out() -> None:
+        # message, memberships, remarks (rows), sender remarks, totals; a
+        # group chat needs no partner query
+        with django_assert_num_queries(5):
+            events.message_sent(message_id)
+
+    await sync_to_async(fan_out)()
+
+    for user in users:
+        event = await layer.receive(channels[user.pk])
+        assert f'id="message-{message_id}"' in event["html"]
+    assert rendered == [message_id, message_id]  # the sender's own, everyone else's
