@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 
 from accounts import live
 from accounts.models import User
+from chat import fragments, queries
 from chat.access import access_membership
 from chat.actions import do_mark_read
 
@@ -87,8 +88,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
         action = frame.get("action")
         if action == "read":
             await database_sync_to_async(self._read)(
-                _positive_int(frame, "chat"), _positive_int(frame, "up_to")
+                _int(frame, "chat"), _int(frame, "up_to")
             )
+        elif action == "catch_up":
+            chat_id = None if frame.get("chat") is None else _int(frame, "chat")
+            after_id = 0 if frame.get("after") is None else _int(frame, "after", 0)
+            html = await database_sync_to_async(self._catch_up)(chat_id, after_id)
+            await self.send(text_data=html)
         else:
             raise FrameError("Unknown action.")
 
@@ -98,6 +104,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
         except Http404:
             raise FrameError("You are not in that chat.") from None
         do_mark_read(membership, up_to_id)
+
+    def _catch_up(self, chat_id: int | None, after_id: int) -> str:
+        membership = None
+        if chat_id is not None:
+            try:
+                membership = access_membership(self.user, chat_id)
+            except Http404:
+                raise FrameError("You are not in that chat.") from None
+        return fragments.catch_up(queries.catch_up(self.user, membership, after_id))
 
     # Channel-layer events, sent by accounts.live.
 
@@ -109,11 +124,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.close(code=SESSION_ENDED)
 
 
-def _positive_int(frame: dict[str, Any], key: str) -> int:
+def _int(frame: dict[str, Any], key: str, minimum: int = 1) -> int:
     value = frame.get(key)
     # bool is an int in Python; a JSON true is not an id.
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise FrameError(f"'{key}' must be a positive integer.")
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise FrameError(f"'{key}' must be an integer of at least {minimum}.")
     return value
 
 

@@ -4,7 +4,7 @@ two can never drift apart (STYLE.md habit 3)."""
 
 from django.template.loader import render_to_string
 
-from chat.queries import ChatRow, MessageItem
+from chat.queries import CatchUp, ChatRow, MessageItem
 
 PAGE = "chat/chat.html"
 
@@ -27,3 +27,19 @@ def chat_row(row: ChatRow, *, move_to_top: bool) -> str:
 def unread_total(total: int) -> str:
     """The total unread badge in the navigation (and so the page title)."""
     return render_to_string("chat/_unread_total.html", {"total": total, "oob": True})
+
+
+def catch_up(state: CatchUp) -> str:
+    """Everything a tab whose socket (re)opened may have missed: a fresh
+    chat list and badges, and the open chat's messages after the newest
+    one the tab shows."""
+    return render_to_string(
+        f"{PAGE}#catch_up",
+        {
+            "chat_rows": state.chat_rows,
+            "chat_id": state.chat_id,
+            "items": state.items,
+            "unread_total": state.unread_total,
+            "incoming_count": state.incoming_count,
+        },
+    )

@@ -13,7 +13,7 @@ from django.db.models import QuerySet, Sum
 
 from accounts.models import User
 from chat.models import Chat, Membership, Message
-from social.queries import display_names
+from social.queries import display_names, incoming_request_counts
 
 DELETED_USER = "Deleted user"
 
@@ -173,3 +173,36 @@ def latest_messages(chat_id: int) -> list[Message]:
     page = settings.NOVA_HISTORY_PAGE_SIZE
     newest = Message.objects.filter(chat_id=chat_id).select_related("sender")
     return list(reversed(newest.order_by("-pk")[:page]))
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    chat_rows: list[ChatRow]
+    chat_id: int | None
+    items: list[MessageItem]
+    unread_total: int
+    incoming_count: int
+
+
+def catch_up(user: User, membership: Membership | None, after_id: int) -> CatchUp:
+    """What a tab needs after its socket (re)opens (L3).
+
+    ``after_id`` is the newest message the tab shows in the open chat (the
+    membership's). Messages after it come oldest first, at most
+    ``NOVA_CATCH_UP_LIMIT``; a tab that missed more is told to reload.
+    """
+    items: list[MessageItem] = []
+    if membership is not None:
+        missed = (
+            Message.objects.filter(chat_id=membership.chat_id, pk__gt=after_id)
+            .select_related("sender")
+            .order_by("pk")[: settings.NOVA_CATCH_UP_LIMIT]
+        )
+        items = message_items(user, missed)
+    return CatchUp(
+        chat_rows=chat_list(user),
+        chat_id=membership.chat_id if membership else None,
+        items=items,
+        unread_total=unread_totals([user.pk])[user.pk],
+        incoming_count=incoming_request_counts([user.pk])[user.pk],
+    )

@@ -126,7 +126,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA busy_timeout=20000;"
         ),
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+    # A file, not memory, so tests with threads share one database; named
+    # per process so two test runs on one checkout do not meet.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")
+    }
 
 if redis_url := os.environ.get("REDIS_URL"):
     CHANNEL_LAYERS = {
@@ -193,6 +197,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Chat limits (PRODUCT.md M1, M7).
 NOVA_MESSAGE_MAX_LENGTH = 4000
 NOVA_HISTORY_PAGE_SIZE = 50
+# A reconnecting tab is sent at most this many missed messages (L3).
+NOVA_CATCH_UP_LIMIT = 200
 # Websocket frames larger than this are refused with an error frame (L4).
 NOVA_WS_MAX_FRAME = 16 * 1024
 

@@ -73,4 +73,3 @@ def client_for() -> Callable[[User], Client]:
         return client
 
     return make
-

@@ -88,7 +88,7 @@ async def test_new_message_is_pushed_to_every_member_once(
         html = await socket.receive_from(timeout=2)
         assert html.count(f'id="message-{message_id}"') == 1
         assert f'hx-swap-oob="beforeend:#messages-{chat.pk}"' in html
-        assert f'hx-swap-oob="afterbegin:#chat-list"' in html
+        assert 'hx-swap-oob="afterbegin:#chat-list"' in html
         assert await socket.receive_nothing(timeout=0.1)
         await socket.disconnect()
 
@@ -183,9 +183,18 @@ async def test_read_frame_never_moves_backwards(alice: User, bob: User) -> None:
         ("not json", "Frames must be JSON text."),
         ("[1, 2]", "Frames must be JSON objects."),
         ('{"action": "launch"}', "Unknown action."),
-        ('{"action": "read", "chat": "1", "up_to": 1}', "must be a positive integer"),
-        ('{"action": "read", "chat": true, "up_to": 1}', "must be a positive integer"),
-        ('{"action": "read", "chat": 1, "up_to": -5}', "must be a positive integer"),
+        (
+            '{"action": "read", "chat": "1", "up_to": 1}',
+            "must be an integer of at least 1",
+        ),
+        (
+            '{"action": "read", "chat": true, "up_to": 1}',
+            "must be an integer of at least 1",
+        ),
+        (
+            '{"action": "read", "chat": 1, "up_to": -5}',
+            "must be an integer of at least 1",
+        ),
         ('{"action": "read", "x": "' + "a" * 20000 + '"}', "That frame is too large."),
     ],
 )
@@ -302,16 +311,16 @@ async def test_fan_out_renders_a_message_once_per_variant_with_constant_queries(
     django_assert_num_queries,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def arrange() -> tuple[Chat, list[User], int]:
+    def arrange() -> tuple[list[User], int]:
         owner = make_user("owner")
         members = [make_user(f"member{index}") for index in range(size)]
         chat = _group_chat(owner, members)
         # Nobody listens yet: this first fan-out goes nowhere.
         message, _ = do_send_message(membership(owner, chat), "hi all", uuid.uuid4())
-        return chat, [owner, *members], message.pk
+        return [owner, *members], message.pk
 
     layer = get_channel_layer()
-    chat, users, message_id = await sync_to_async(arrange)()
+    users, message_id = await sync_to_async(arrange)()
     channels = {}
     for user in users:
         channels[user.pk] = await layer.new_channel()
@@ -337,3 +346,56 @@ async def test_fan_out_renders_a_message_once_per_variant_with_constant_queries(
         event = await layer.receive(channels[user.pk])
         assert f'id="message-{message_id}"' in event["html"]
     assert rendered == [message_id, message_id]  # the sender's own, everyone else's
+
+
+async def test_reconnecting_tab_catches_up_on_missed_messages(
+    alice: User, bob: User
+) -> None:
+    chat = await befriended(alice, bob)
+    seen = await send(alice, chat, "seen before the drop")
+    missed = [await send(alice, chat, f"missed {index}") for index in range(3)]
+    tab = await open_socket(bob)
+
+    await tab.send_to(
+        text_data=json.dumps({"action": "catch_up", "chat": chat.pk, "after": seen})
+    )
+    html = await tab.receive_from(timeout=2)
+
+    assert f'id="message-{seen}"' not in html
+    positions = [html.index(f'id="message-{pk}"') for pk in missed]
+    assert positions == sorted(positions)
+    assert 'hx-swap-oob="innerHTML:#chat-list"' in html
+    assert 'data-total="4"' in html  # nothing was marked read
+    await tab.disconnect()
+
+
+async def test_catch_up_without_an_open_chat_refreshes_the_list_only(
+    alice: User, bob: User
+) -> None:
+    chat = await befriended(alice, bob)
+    await send(alice, chat, "hello")
+    tab = await open_socket(bob)
+
+    await tab.send_to(text_data=json.dumps({"action": "catch_up", "chat": None}))
+    html = await tab.receive_from(timeout=2)
+
+    assert f'id="chat-row-{chat.pk}"' in html
+    assert "message-" not in html
+    await tab.disconnect()
+
+
+async def test_catch_up_on_a_stranger_chat_is_refused(
+    alice: User, bob: User, carol: User
+) -> None:
+    chat = await befriended(alice, bob)
+    await send(alice, chat, "private")
+    tab = await open_socket(carol)
+
+    await tab.send_to(
+        text_data=json.dumps({"action": "catch_up", "chat": chat.pk, "after": 0})
+    )
+    html = await tab.receive_from(timeout=2)
+
+    assert "You are not in that chat." in html
+    assert "private" not in html
+    await tab.disconnect()

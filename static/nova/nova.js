@@ -102,11 +102,19 @@
     if (follow) list.scrollTop = list.scrollHeight;
   });
 
+  // On every (re)connect, ask for what this tab may have missed while it
+  // loaded or was offline: a fresh chat list and badges, and the open
+  // chat's messages after the newest one shown (L3).
   document.addEventListener("htmx:wsOpen", function (event) {
     socket = event.detail.socketWrapper;
     reportedReadId = 0;
     document.getElementById("live-status")?.setAttribute("data-state", "open");
-    reportRead();
+    const list = openMessageList();
+    socket.send(JSON.stringify({
+      action: "catch_up",
+      chat: list ? Number(list.dataset.chatId) : null,
+      after: list ? lastMessageId(list) : null,
+    }));
   });
 
   document.addEventListener("htmx:wsClose", function (event) {

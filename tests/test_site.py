@@ -1,0 +1,116 @@
+"""Project-wide behaviour: admin, health, CSRF, the database set-up."""
+
+import threading
+import uuid
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from chat.actions import do_send_message
+from chat.models import Message
+from tests.conftest import PASSWORD, befriend, membership
+
+
+def test_staff_user_sees_every_model_in_the_admin(make_user, client_for) -> None:
+    staff = make_user("moderator", is_staff=True, is_superuser=True)
+    client = client_for(staff)
+    ours = [
+        model
+        for model in apps.get_models()
+        if model._meta.app_label in {"accounts", "social", "chat"}
+    ]
+
+    index = client.get(reverse("admin:index")).text
+
+    assert {m._meta.model_name for m in ours} <= {
+        m._meta.model_name for m in admin.site._registry
+    }
+    for model in ours:
+        meta = model._meta
+        url = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+        assert url in index
+        assert client.get(url).status_code == 200
+
+
+def test_admin_refuses_a_plain_user(alice: User, client_for) -> None:
+    response = client_for(alice).get(reverse("admin:index"))
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_health_check_reports_database_and_channel_layer(db) -> None:
+    response = Client().get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "channel_layer": "ok"}
+
+
+def test_pages_give_htmx_the_csrf_token(alice: User, client_for) -> None:
+    page = client_for(alice).get(reverse("chat:index")).text
+
+    assert 'hx-headers=\'{"X-CSRFToken": "' in page
+
+
+def test_post_without_csrf_token_is_refused(private_chat, alice: User) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.login(username="alice", password=PASSWORD)
+    url = reverse("chat:send", args=[private_chat.pk])
+    data = {"body": "hi", "client_token": str(uuid.uuid4())}
+
+    refused = client.post(url, data)
+    client.get(reverse("chat:index"))  # sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    accepted = client.post(url, data, HTTP_X_CSRFTOKEN=token, HTTP_HX_REQUEST="true")
+
+    assert refused.status_code == 403
+    assert accepted.status_code == 200
+    assert Message.objects.filter(kind=Message.Kind.TEXT).count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's own tuning (O3)")
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db) -> None:
+    with connection.cursor() as cursor:
+        journal = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+        timeout = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+
+    assert journal == "wal"
+    assert timeout >= 5000
+    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_concurrent_senders_lose_nothing(make_user) -> None:
+    """Eight people posting at once: no "database is locked", no lost line."""
+    hub = make_user("hub")
+    members = []
+    for index in range(8):
+        friend = make_user(f"sender{index}")
+        members.append(membership(friend, befriend(hub, friend)))
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(members))
+
+    def post_many(member) -> None:  # type: ignore[no-untyped-def]
+        try:
+            barrier.wait()
+            for index in range(10):
+                do_send_message(member, f"line {index}", uuid.uuid4())
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post_many, args=[m]) for m in members]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Message.objects.filter(kind=Message.Kind.TEXT).count() == 80
+    assert membership(hub, members[0].chat).unread_count == 10
