@@ -64,10 +64,10 @@ def chat_read(chat_id: int, user_id: int) -> None:
 def _send_rows(
     chat_id: int, *, move_to_top: bool, only_user_id: int | None = None
 ) -> None:
-    memberships = queries.memberships_for_rows().filter(chat_id=chat_id)
+    selected = queries.memberships_for_rows().filter(chat_id=chat_id)
     if only_user_id is not None:
-        memberships = memberships.filter(user_id=only_user_id)
-    memberships = list(memberships)
+        selected = selected.filter(user_id=only_user_id)
+    memberships = list(selected)
     rows = queries.membership_rows(memberships)
     totals = queries.unread_totals(m.user_id for m in memberships)
     live.send_html(

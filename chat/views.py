@@ -1,7 +1,7 @@
 """The chat page: chat list, open chat, send form."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -13,10 +13,11 @@ from chat.access import access_membership
 from chat.actions import do_mark_read, do_send_message
 from chat.forms import MessageForm
 from chat.models import Membership
+from nova_site.http import AuthedRequest
 
 
 def _page(
-    request: HttpRequest,
+    request: AuthedRequest,
     user: User,
     membership: Membership | None = None,
     form: MessageForm | None = None,
@@ -39,17 +40,15 @@ def _page(
 
 @require_GET
 @login_required
-def index(request: HttpRequest) -> TemplateResponse:
+def index(request: AuthedRequest) -> TemplateResponse:
     user = request.user
-    assert isinstance(user, User)
     return _page(request, user)
 
 
 @require_GET
 @login_required
-def chat_detail(request: HttpRequest, chat_id: int) -> TemplateResponse:
+def chat_detail(request: AuthedRequest, chat_id: int) -> TemplateResponse:
     user = request.user
-    assert isinstance(user, User)
     membership = access_membership(user, chat_id)
 
     # Opening a chat reads it (M7), with or without JavaScript.
@@ -60,9 +59,8 @@ def chat_detail(request: HttpRequest, chat_id: int) -> TemplateResponse:
 
 @require_POST
 @login_required
-def send_message(request: HttpRequest, chat_id: int) -> HttpResponse:
+def send_message(request: AuthedRequest, chat_id: int) -> HttpResponse:
     user = request.user
-    assert isinstance(user, User)
     membership = access_membership(user, chat_id)
     form = MessageForm(request.POST)
     if not form.is_valid():

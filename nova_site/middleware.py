@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.template.response import SimpleTemplateResponse
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class HtmxMessagesMiddleware:
         pending = messages.get_messages(request)
         if not pending:
             return response
-        if hasattr(response, "render") and not response.is_rendered:
+        if isinstance(response, SimpleTemplateResponse):
             response.render()
         flash = render_to_string(
             "_flash.html", {"messages": pending, "oob": True}, request=request
