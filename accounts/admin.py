@@ -7,7 +7,7 @@ from accounts.models import User
 @admin.register(User)
 class NovaUserAdmin(UserAdmin):
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         ("Profile", {"fields": ("phone", "avatar")}),
     )
     list_display = ("username", "email", "is_active", "is_staff", "date_joined")

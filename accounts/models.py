@@ -1,5 +1,7 @@
 """Users of Nova."""
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
@@ -41,7 +43,7 @@ class User(AbstractUser):
     phone = models.CharField("phone", max_length=16, blank=True)
     avatar = models.ImageField(upload_to="avatars/", blank=True)
 
-    objects = NovaUserManager()
+    objects: ClassVar[NovaUserManager] = NovaUserManager()
 
     class Meta:
         constraints = [
@@ -58,6 +60,6 @@ class User(AbstractUser):
     @property
     def avatar_url(self) -> str:
         if self.avatar:
-            return self.avatar.url
+            return str(self.avatar.url)
         # Accounts made outside the sign-up form (createsuperuser) have none.
         return static("nova/default-avatar.png")

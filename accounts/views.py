@@ -6,8 +6,14 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+)
+from django.shortcuts import redirect, resolve_url
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,12 +23,18 @@ from accounts.forms import LoginForm, RegistrationForm
 
 
 def _next_url(request: HttpRequest) -> str:
+    """The page to land on after logging in: ``next`` if it stays on this
+    site, else the chat page.
+
+    Both are URLs, never view names: the login form carries this value in
+    a hidden field, and a ``next`` such as "home" must not be reversed.
+    """
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return str(settings.LOGIN_REDIRECT_URL)
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 @require_http_methods(["GET", "POST"])
@@ -50,11 +62,11 @@ def register(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def log_in(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect(_next_url(request))
+        return HttpResponseRedirect(_next_url(request))
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         do_log_in(request, form.get_user())
-        return redirect(_next_url(request))
+        return HttpResponseRedirect(_next_url(request))
     context = {"form": form, "next": _next_url(request)}
     return TemplateResponse(request, "accounts/login.html", context)
 

@@ -77,11 +77,22 @@ def with_relations(viewer: User, users: list[User]) -> list[UserWithRelation]:
 
 
 def incoming_requests(viewer: User) -> QuerySet[FriendRequest]:
-    return FriendRequest.objects.filter(receiver=viewer).select_related("sender")
+    """Open requests to the viewer from active users, newest first.
+
+    A deactivated user's request is kept (a moderator may reactivate
+    them) but hidden: its buttons would only find a 404, and the badge
+    would count it for ever.
+    """
+    return FriendRequest.objects.filter(
+        receiver=viewer, sender__is_active=True
+    ).select_related("sender")
 
 
 def outgoing_requests(viewer: User) -> QuerySet[FriendRequest]:
-    return FriendRequest.objects.filter(sender=viewer).select_related("receiver")
+    """Open requests from the viewer to active users (see above)."""
+    return FriendRequest.objects.filter(
+        sender=viewer, receiver__is_active=True
+    ).select_related("receiver")
 
 
 def friendships(viewer: User) -> QuerySet[Friendship]:
@@ -109,8 +120,10 @@ def display_names(
 
 
 def incoming_request_counts(user_ids: list[int]) -> dict[int, int]:
+    """The badge of each user: their requests as ``incoming_requests``
+    lists them."""
     rows = (
-        FriendRequest.objects.filter(receiver_id__in=user_ids)
+        FriendRequest.objects.filter(receiver_id__in=user_ids, sender__is_active=True)
         .values("receiver_id")
         .annotate(count=Count("id"))
     )

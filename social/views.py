@@ -5,14 +5,16 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap
 
 from accounts.access import access_active_user
 from accounts.models import User
+from nova_site.http import AuthedRequest
 from social import queries
 from social.access import access_outgoing_request
 from social.actions import (
@@ -27,14 +29,14 @@ from social.forms import FriendRequestForm
 SEARCH_PAGE_SIZE = 20
 
 
-def _friends_url(request: HttpRequest) -> str:
+def _friends_url(request: AuthedRequest) -> str:
     """The friends page, keeping the search the user was looking at."""
     params = {key: request.POST[key] for key in ("q", "page") if request.POST.get(key)}
     url = reverse("social:friends")
     return f"{url}?{urlencode(params)}" if params else url
 
 
-def _search_context(request: HttpRequest, user: User) -> dict[str, object]:
+def _search_context(request: AuthedRequest, user: User) -> dict[str, object]:
     query = request.GET.get("q", "")[:64]
     paginator = Paginator(queries.search_users(user, query), SEARCH_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
@@ -47,9 +49,8 @@ def _search_context(request: HttpRequest, user: User) -> dict[str, object]:
 
 @require_GET
 @login_required
-def friends(request: HttpRequest) -> TemplateResponse:
+def friends(request: AuthedRequest) -> TemplateResponse:
     user = request.user
-    assert isinstance(user, User)
     context = _search_context(request, user)
     if request.htmx:
         # The search box asks for its results alone.
@@ -65,14 +66,17 @@ def friends(request: HttpRequest) -> TemplateResponse:
 
 @require_POST
 @login_required
-def send_request(request: HttpRequest) -> HttpResponse:
+def send_request(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    assert isinstance(user, User)
     form = FriendRequestForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
+        if request.htmx:
+            # A redirect would be followed and its whole result list
+            # swapped into this one row; keep the row, show the messages.
+            return reswap(HttpResponse(), "none")
         return redirect(_friends_url(request))
     receiver = access_active_user(form.cleaned_data["receiver"])
 
@@ -96,9 +100,8 @@ def send_request(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def accept_request(request: HttpRequest, sender_id: int) -> HttpResponse:
+def accept_request(request: AuthedRequest, sender_id: int) -> HttpResponse:
     user = request.user
-    assert isinstance(user, User)
     sender = access_active_user(sender_id)
 
     try:
@@ -117,9 +120,8 @@ def accept_request(request: HttpRequest, sender_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def decline_request(request: HttpRequest, sender_id: int) -> HttpResponse:
+def decline_request(request: AuthedRequest, sender_id: int) -> HttpResponse:
     user = request.user
-    assert isinstance(user, User)
     sender = access_active_user(sender_id)
 
     do_decline_friend_request(user, sender)
@@ -131,9 +133,8 @@ def decline_request(request: HttpRequest, sender_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def cancel_request(request: HttpRequest, request_id: int) -> HttpResponse:
+def cancel_request(request: AuthedRequest, request_id: int) -> HttpResponse:
     user = request.user
-    assert isinstance(user, User)
     friend_request = access_outgoing_request(user, request_id)
 
     do_cancel_friend_request(friend_request)
