@@ -4,7 +4,7 @@ import logging
 from functools import partial
 
 from django.contrib.auth import login, logout
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
@@ -24,12 +24,17 @@ def do_register(
     constraint on the username is the last word if two people race for it
     (the IntegrityError propagates and the form is shown again).
     """
-    with transaction.atomic():
-        user = User(username=username, email=email, phone=phone)
-        user.set_password(password)
-        avatar = random_identicon()
-        user.avatar.save(avatar.name, avatar, save=False)
-        user.save()
+    user = User(username=username, email=email, phone=phone)
+    user.set_password(password)
+    avatar = random_identicon()
+    user.avatar.save(avatar.name, avatar, save=False)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # The file is written before the row; a lost race must not leave it.
+        user.avatar.delete(save=False)
+        raise
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     logger.info("account created user=%s", user.pk)
     return user

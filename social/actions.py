@@ -120,11 +120,12 @@ def do_decline_friend_request(receiver: User, sender: User) -> None:
                 "pk", flat=True
             )
         )
+        if not ids:
+            return
         FriendRequest.objects.filter(pk__in=ids).delete()
-        if ids:
-            transaction.on_commit(
-                partial(events.friend_requests_closed, ids, [sender.pk, receiver.pk])
-            )
+        transaction.on_commit(
+            partial(events.friend_requests_closed, ids, [sender.pk, receiver.pk])
+        )
     logger.info("friend request declined user=%s from=%s", receiver.pk, sender.pk)
 
 

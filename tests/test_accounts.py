@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
+from django.db import IntegrityError
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 from PIL import Image, ImageOps
 
+from accounts.actions import do_register
 from accounts.avatars import AVATAR_SIZE, identicon_png
 from accounts.models import User
 from tests.conftest import PASSWORD
@@ -495,3 +497,16 @@ def test_anonymous_visitor_of_the_chat_page_is_sent_to_log_in(db: None) -> None:
 
     assert response.status_code == 302
     assert response.url == reverse("accounts:login") + "?next=/chats/"
+
+
+def test_lost_username_race_leaves_no_avatar_file(make_user, rf, settings) -> None:
+    """Validation passed, then someone else took the name: no orphan file."""
+    make_user("Taken")
+    avatars = Path(settings.MEDIA_ROOT) / "avatars"
+
+    with pytest.raises(IntegrityError):
+        do_register(
+            rf.post("/"), username="taken", password=PASSWORD, email="", phone=""
+        )
+
+    assert not avatars.exists() or not any(avatars.iterdir())
