@@ -1,8 +1,11 @@
 """Shared fixtures: users, friendships and chats made through the real actions."""
 
+import threading
 from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from accounts.models import User
@@ -10,6 +13,8 @@ from chat.models import Chat, Membership
 from social.actions import do_accept_friend_request, do_send_friend_request
 
 PASSWORD = "correct horse battery staple"
+
+T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
@@ -73,3 +78,29 @@ def client_for() -> Callable[[User], Client]:
         return client
 
     return make
+
+
+def run_at_once(*calls: Callable[[], T]) -> tuple[list[T], list[BaseException]]:
+    """Run each call in its own thread, all released at one moment; return
+    what they returned and what they raised. Each thread has, and closes,
+    its own database connection."""
+    start = threading.Barrier(len(calls))
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def run(call: Callable[[], T]) -> None:
+        try:
+            start.wait(timeout=10)
+            results.append(call())
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+    return results, errors

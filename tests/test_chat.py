@@ -1,17 +1,16 @@
 """Chats and messages over HTTP: access, sending, unread counts, the list."""
 
-import threading
 import uuid
+from functools import partial
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
 from chat.actions import do_send_message
 from chat.models import Chat, Membership, Message
-from tests.conftest import befriend, membership
+from tests.conftest import befriend, membership, run_at_once
 
 HOSTILE = "<script>alert(1)</script> & <b>bold</b> 🎉"
 
@@ -184,23 +183,10 @@ def test_racing_double_submit_makes_one_message(alice: User, bob: User) -> None:
     chat = befriend(alice, bob)
     member = membership(alice, chat)
     token = uuid.uuid4()
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
 
-    def post() -> None:
-        try:
-            barrier.wait()
-            do_send_message(member, "raced", token)
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _, errors = run_at_once(
+        *(partial(do_send_message, member, "raced", token) for _ in range(2))
+    )
 
     assert errors == []
     assert Message.objects.filter(kind=Message.Kind.TEXT).count() == 1

@@ -1,7 +1,7 @@
 """Project-wide behaviour: admin, health, CSRF, the database set-up."""
 
-import threading
 import uuid
+from functools import partial
 
 import pytest
 from django.apps import apps
@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from chat.actions import do_send_message
-from chat.models import Message
-from tests.conftest import PASSWORD, befriend, membership
+from chat.models import Membership, Message
+from tests.conftest import PASSWORD, befriend, membership, run_at_once
 
 
 def test_staff_user_sees_every_model_in_the_admin(make_user, client_for) -> None:
@@ -92,24 +92,12 @@ def test_many_concurrent_senders_lose_nothing(make_user) -> None:
     for index in range(8):
         friend = make_user(f"sender{index}")
         members.append(membership(friend, befriend(hub, friend)))
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(len(members))
 
-    def post_many(member) -> None:  # type: ignore[no-untyped-def]
-        try:
-            barrier.wait()
-            for index in range(10):
-                do_send_message(member, f"line {index}", uuid.uuid4())
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connection.close()
+    def post_many(member: Membership) -> None:
+        for index in range(10):
+            do_send_message(member, f"line {index}", uuid.uuid4())
 
-    threads = [threading.Thread(target=post_many, args=[m]) for m in members]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _, errors = run_at_once(*(partial(post_many, member) for member in members))
 
     assert errors == []
     assert Message.objects.filter(kind=Message.Kind.TEXT).count() == 80

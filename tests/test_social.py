@@ -3,17 +3,15 @@
 import asyncio
 import copy
 import re
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import TypeVar
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.contrib.messages import get_messages
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
@@ -35,9 +33,7 @@ from social.actions import (
 )
 from social.models import FriendGroup, FriendRequest, Friendship
 from social.queries import Relation
-from tests.conftest import befriend
-
-T = TypeVar("T")
+from tests.conftest import befriend, run_at_once
 
 FRIENDS_URL = reverse("social:friends")
 SEND_URL = reverse("social:send_request")
@@ -599,32 +595,6 @@ def test_accepting_a_request_that_was_cancelled_is_refused_with_a_message(
     assert flashed(response) == ["That friend request is no longer open."]
     assert friendship_pairs() == set()
     assert not Chat.objects.exists()
-
-
-def run_at_once(*calls: Callable[[], T]) -> tuple[list[T], list[BaseException]]:
-    """Run each call in its own thread, all released at one moment; return
-    what they returned and what they raised. Each thread has, and closes,
-    its own database connection."""
-    start = threading.Barrier(len(calls))
-    results: list[T] = []
-    errors: list[BaseException] = []
-
-    def run(call: Callable[[], T]) -> None:
-        try:
-            start.wait(timeout=10)
-            results.append(call())
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return results, errors
 
 
 @pytest.mark.django_db(transaction=True)
