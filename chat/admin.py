@@ -31,9 +31,13 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ("pk", "chat", "sender", "kind", "created")
+    list_display = ("pk", "chat", "sender", "kind", "excerpt", "created")
     list_filter = ("kind", "created")
     search_fields = ("body", "sender__username", "chat__name")
     raw_id_fields = ("chat", "sender")
     list_select_related = ("chat", "sender")
     date_hierarchy = "created"
+
+    @admin.display(description="text")
+    def excerpt(self, message: Message) -> str:
+        return message.body if len(message.body) <= 80 else message.body[:79] + "…"

@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import User
 from chat import queries
@@ -57,11 +57,15 @@ def chat_detail(request: AuthedRequest, chat_id: int) -> TemplateResponse:
     return _page(request, user, membership)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def send_message(request: AuthedRequest, chat_id: int) -> HttpResponse:
     user = request.user
     membership = access_membership(user, chat_id)
+    if request.method == "GET":
+        # A form shown with errors after a plain post has this address;
+        # reloading or sharing it leads back to the chat.
+        return redirect("chat:detail", chat_id=chat_id)
     form = MessageForm(request.POST)
     if not form.is_valid():
         # The text comes back in the form, so nothing typed is lost.

@@ -124,7 +124,7 @@ def do_decline_friend_request(receiver: User, sender: User) -> None:
             return
         FriendRequest.objects.filter(pk__in=ids).delete()
         transaction.on_commit(
-            partial(events.friend_requests_closed, ids, [sender.pk, receiver.pk])
+            partial(events.friend_requests_closed, ids, sender.pk, receiver.pk)
         )
     logger.info("friend request declined user=%s from=%s", receiver.pk, sender.pk)
 
@@ -133,10 +133,14 @@ def do_cancel_friend_request(friend_request: FriendRequest) -> None:
     """Withdraw the sender's own open request."""
     with transaction.atomic():
         request_id = friend_request.pk
-        users = [friend_request.sender_id, friend_request.receiver_id]
         FriendRequest.objects.filter(pk=request_id).delete()
         transaction.on_commit(
-            partial(events.friend_requests_closed, [request_id], users)
+            partial(
+                events.friend_requests_closed,
+                [request_id],
+                friend_request.sender_id,
+                friend_request.receiver_id,
+            )
         )
     logger.info(
         "friend request cancelled user=%s to=%s",

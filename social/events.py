@@ -9,8 +9,19 @@ result to ``accounts.live``.
 from django.template.loader import render_to_string
 
 from accounts import live
+from accounts.models import User
 from social.models import FriendRequest, Friendship
-from social.queries import incoming_request_counts
+from social.queries import UserWithRelation, incoming_request_counts, with_relations
+
+
+def _search_results(user_id: int, other_id: int) -> dict[int, UserWithRelation]:
+    """How each of two users now stands to the other, keyed by viewer: the
+    row of the other that the viewer's search results show, if any."""
+    users = User.objects.in_bulk([user_id, other_id])
+    return {
+        viewer: with_relations(users[viewer], [users[other]])[0]
+        for viewer, other in ((user_id, other_id), (other_id, user_id))
+    }
 
 
 def friend_request_sent(request_id: int, replaced_ids: list[int]) -> None:
@@ -21,8 +32,9 @@ def friend_request_sent(request_id: int, replaced_ids: list[int]) -> None:
     )
     if friend_request is None:  # Closed again before this ran.
         return
-    receiver_id = friend_request.receiver_id
+    receiver_id, sender_id = friend_request.receiver_id, friend_request.sender_id
     counts = incoming_request_counts([receiver_id])
+    results = _search_results(sender_id, receiver_id)
     context = {"friend_request": friend_request, "closed_ids": replaced_ids}
     live.send_html(
         [
@@ -30,27 +42,39 @@ def friend_request_sent(request_id: int, replaced_ids: list[int]) -> None:
                 receiver_id,
                 render_to_string(
                     "social/friends.html#incoming_request_pushed",
-                    {**context, "incoming_count": counts[receiver_id]},
+                    {
+                        **context,
+                        "incoming_count": counts[receiver_id],
+                        "result": results[receiver_id],
+                    },
                 ),
             ),
             (
-                friend_request.sender_id,
+                sender_id,
                 render_to_string(
-                    "social/friends.html#outgoing_request_pushed", context
+                    "social/friends.html#outgoing_request_pushed",
+                    {**context, "result": results[sender_id]},
                 ),
             ),
         ]
     )
 
 
-def friend_requests_closed(request_ids: list[int], user_ids: list[int]) -> None:
+def friend_requests_closed(request_ids: list[int], user_id: int, other_id: int) -> None:
+    """Requests between two users closed without a friendship."""
+    user_ids = [user_id, other_id]
     counts = incoming_request_counts(user_ids)
+    results = _search_results(user_id, other_id)
     live.send_html(
         (
             user_id,
             render_to_string(
                 "social/friends.html#requests_closed_pushed",
-                {"closed_ids": request_ids, "incoming_count": counts[user_id]},
+                {
+                    "closed_ids": request_ids,
+                    "incoming_count": counts[user_id],
+                    "result": results[user_id],
+                },
             ),
         )
         for user_id in user_ids
@@ -59,6 +83,7 @@ def friend_requests_closed(request_ids: list[int], user_ids: list[int]) -> None:
 
 def friends_made(user_id: int, other_id: int, closed_request_ids: list[int]) -> None:
     counts = incoming_request_counts([user_id, other_id])
+    results = _search_results(user_id, other_id)
     friendships = Friendship.objects.select_related("friend").filter(
         user_id__in=[user_id, other_id], friend_id__in=[user_id, other_id]
     )
@@ -71,6 +96,7 @@ def friends_made(user_id: int, other_id: int, closed_request_ids: list[int]) -> 
                     "friendship": friendship,
                     "closed_ids": closed_request_ids,
                     "incoming_count": counts[friendship.user_id],
+                    "result": results[friendship.user_id],
                 },
             ),
         )

@@ -303,10 +303,23 @@ def test_open_chat_shows_the_newest_fifty_messages(
     assert "message number 9<" not in page
 
 
-def test_sending_is_post_only(private_chat: Chat, alice: User, client_for) -> None:
+def test_send_address_opened_directly_leads_back_to_the_chat(
+    private_chat: Chat, alice: User, client_for
+) -> None:
+    """After a refused plain post the browser shows /send/; reloading it
+    must not be a dead end."""
     response = client_for(alice).get(reverse("chat:send", args=[private_chat.pk]))
 
-    assert response.status_code == 405
+    assert response.status_code == 302
+    assert response["Location"] == reverse("chat:detail", args=[private_chat.pk])
+
+
+def test_send_address_of_a_stranger_chat_is_not_found(
+    private_chat: Chat, carol: User, client_for
+) -> None:
+    response = client_for(carol).get(reverse("chat:send", args=[private_chat.pk]))
+
+    assert response.status_code == 404
 
 
 def test_group_chat_members_are_not_told_about_others_chats(

@@ -73,13 +73,89 @@
     markActiveRow();
   }
 
-  // Enter sends, Shift+Enter breaks the line (M1).
+  function showLiveState(state, words) {
+    const status = document.getElementById("live-status");
+    if (!status) return;
+    status.dataset.state = state;
+    status.title = "Live updates: " + words;
+    status.firstElementChild.textContent = "Live updates: " + words;
+  }
+
+  function showError(text) {
+    const region = document.getElementById("live-error");
+    if (!region) return;
+    region.textContent = text;
+    region.className = text ? "live-error alert alert-warning py-1 px-2" : "live-error";
+  }
+
+  // After a drop, try again soon: at most five seconds apart, with jitter
+  // so a restarted server is not met by every tab at the same instant.
+  htmx.config.wsReconnectDelay = function (retryCount) {
+    const ceiling = Math.min(500 * Math.pow(2, retryCount), 5000);
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  };
+
+  // A request that never reached the server says so; the text stays put.
+  document.addEventListener("htmx:sendError", function () {
+    showError("Nova could not be reached. Nothing was lost; try again in a moment.");
+  });
+  document.addEventListener("htmx:responseError", function () {
+    showError("Something went wrong on the server. Try again in a moment.");
+  });
+
+  // Enter sends, Shift+Enter breaks the line (M1). On touch screens Enter
+  // breaks the line and the Send button sends, as phone keyboards expect.
+  const touchOnly = window.matchMedia("(pointer: coarse)").matches;
   document.addEventListener("keydown", function (event) {
     const field = event.target;
-    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing || touchOnly) return;
     if (!(field instanceof HTMLTextAreaElement) || !field.hasAttribute("data-enter-sends")) return;
     event.preventDefault();
     if (field.value.trim()) field.form.requestSubmit();
+  });
+
+  // The send form is replaced by the server's answer. Text typed while
+  // the message was on its way is moved into the new form, not lost.
+  let sentText = null;
+  let draftText = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.id !== "send-form") return;
+    sentText = event.detail.elt.querySelector("textarea").value;
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target.id !== "send-form") return;
+    const typed = event.detail.target.querySelector("textarea").value;
+    draftText = typed !== sentText ? typed : null;
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id !== "send-form") return;
+    const field = document.querySelector("#send-form textarea");
+    if (!field) return;
+    if (draftText !== null) field.value = draftText;
+    draftText = null;
+    field.focus();
+  });
+
+  // A push names every place it may update; a page shows only some of
+  // them (the chat list is not on the friends page). Out-of-band elements
+  // whose target is not on this page are dropped before htmx sees them.
+  htmx.defineExtension("nova-live", {
+    transformResponse: function (text) {
+      if (text.indexOf("hx-swap-oob") === -1) return text;
+      const template = document.createElement("template");
+      template.innerHTML = text;
+      Array.from(template.content.children).forEach(function (element) {
+        const how = element.getAttribute("hx-swap-oob");
+        if (!how) return;
+        const at = how.indexOf(":");
+        const selector = at > 0 ? how.slice(at + 1) : "#" + CSS.escape(element.id);
+        if (!document.querySelector(selector)) element.remove();
+      });
+      return template.innerHTML;
+    },
   });
 
   // Live messages go in id order and never twice, whether they come from
@@ -108,7 +184,8 @@
   document.addEventListener("htmx:wsOpen", function (event) {
     socket = event.detail.socketWrapper;
     reportedReadId = 0;
-    document.getElementById("live-status")?.setAttribute("data-state", "open");
+    showLiveState("open", "connected");
+    showError("");
     const list = openMessageList();
     socket.send(JSON.stringify({
       action: "catch_up",
@@ -119,8 +196,7 @@
 
   document.addEventListener("htmx:wsClose", function (event) {
     socket = null;
-    const status = document.getElementById("live-status");
-    status?.setAttribute("data-state", "closed");
+    showLiveState("closed", "offline, reconnecting");
     // 4001: this session was logged out elsewhere (A4).
     if (event.detail.event.code === 4001) {
       window.location.assign(document.body.dataset.loginUrl);

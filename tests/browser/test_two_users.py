@@ -195,7 +195,7 @@ def test_messages_arrive_live_exactly_as_typed_with_safe_links(
         )
         # A message that arrives in the open chat of a visible tab is read.
         for page, partner in ((alice.page, bob), (bob.page, alice)):
-            expect(page).to_have_title("Nova", timeout=LIVE_MS)
+            expect(page).to_have_title(f"{partner.name} · Nova", timeout=LIVE_MS)
             expect(chat_row(page, partner.name).locator(".badge")).to_have_count(0)
 
     # Pushed to the sender's own tabs as well, each message shows once.
@@ -231,7 +231,7 @@ def test_unread_count_rises_live_where_the_chat_is_not_open(
     with without_reload(alice.page):
         row.get_by_role("link").click()
 
-        expect(alice_chats).to_have_title("Nova")
+        expect(alice_chats).to_have_title(f"{bob.name} · Nova")
         expect(row.locator(".badge")).to_have_count(0)
         expect(alice.page).to_have_title("Friends · Nova", timeout=LIVE_MS)
         expect(alice.page.locator("#nav-unread")).to_be_hidden()
@@ -333,3 +333,54 @@ def test_send_form_posted_twice_makes_one_message_without_javascript(
         expect(
             person.page.locator(".message-body", has_text="Only once, please")
         ).to_have_count(1)
+
+
+def test_text_typed_while_a_message_is_sending_is_kept(
+    friends: tuple[Person, Person, str],
+) -> None:
+    alice, _, chat_url = friends
+    alice.page.goto(chat_url)
+    wait_until_live(alice.page)
+    field = alice.page.get_by_label("Message", exact=True)
+
+    # Submit and type on within one task, so the answer cannot come first.
+    alice.page.evaluate(
+        """() => {
+            const field = document.querySelector("#send-form textarea");
+            field.value = "first";
+            field.form.requestSubmit();
+            field.value = "second, still typing";
+        }"""
+    )
+
+    expect(own_messages(alice.page).filter(has_text="first")).to_have_count(1)
+    expect(field).to_have_value("second, still typing")
+    expect(field).to_be_focused()
+
+
+def test_withdrawn_request_updates_the_search_row_and_lists_live(
+    alice_and_bob: tuple[Person, Person],
+) -> None:
+    alice, bob = alice_and_bob
+    alice.page.goto(f"/friends/?q={bob.name}")
+    bob.page.goto("/friends/")
+    wait_until_live(alice.page, bob.page)
+    search_row = alice.page.locator("#search-results li", has_text=bob.name)
+
+    with without_reload(alice.page, bob.page):
+        search_row.get_by_role("button", name=f"Add friend {bob.name}").click()
+        expect(search_row).to_contain_text("Request sent")
+        expect(bob.page.locator("#incoming-requests")).to_contain_text(
+            alice.name, timeout=LIVE_MS
+        )
+        alice.page.get_by_role("button", name=f"Cancel request to {bob.name}").click()
+
+        expect(
+            search_row.get_by_role("button", name=f"Add friend {bob.name}")
+        ).to_be_visible(timeout=LIVE_MS)
+        expect(alice.page.get_by_text("None waiting.")).to_be_visible()
+        expect(bob.page.locator("#incoming-requests li")).to_have_count(
+            0, timeout=LIVE_MS
+        )
+        expect(bob.page.get_by_text("No open requests.")).to_be_visible()
+        expect(bob.page.locator("#nav-requests")).to_be_hidden()
