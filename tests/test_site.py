@@ -2,9 +2,11 @@
 
 import uuid
 from functools import partial
+from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
 from django.db import connection
 from django.test import Client
@@ -102,3 +104,17 @@ def test_many_concurrent_senders_lose_nothing(make_user) -> None:
     assert errors == []
     assert Message.objects.filter(kind=Message.Kind.TEXT).count() == 80
     assert membership(hub, members[0].chat).unread_count == 10
+
+
+def test_no_template_comment_spans_lines() -> None:
+    """Django's {# #} comments end at the line; a longer one shows as text."""
+    templates = Path(settings.BASE_DIR, "templates")
+
+    offenders = [
+        f"{path.relative_to(templates)}:{number}"
+        for path in templates.rglob("*.html")
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "{#" in line and "#}" not in line.split("{#", 1)[1]
+    ]
+
+    assert offenders == []
