@@ -6,7 +6,6 @@ from functools import partial
 from django.contrib.auth import login, logout
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 
 from accounts import live
 from accounts.avatars import random_identicon
@@ -56,4 +55,4 @@ def do_log_out(request: HttpRequest) -> None:
 
 
 def _announce_session_end(session_keys: list[str]) -> None:
-    live.end_sessions(session_keys, render_to_string("accounts/_session_ended.html"))
+    live.end_sessions(session_keys, live.session_ended_html())

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +62,8 @@ def end_sessions(session_keys: Iterable[str], html: str) -> None:
     send = async_to_sync(layer.group_send)
     for key in session_keys:
         send(session_group(key), {"type": "live.logout", "html": html})
+
+
+def session_ended_html() -> str:
+    """What a tab is told as its session ends, just before its socket closes."""
+    return render_to_string("accounts/_session_ended.html")

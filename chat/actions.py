@@ -95,28 +95,32 @@ def do_send_message(
 def do_mark_read(membership: Membership, up_to_id: int | None = None) -> None:
     """Mark the chat read for this member, up to a message id or to the end.
 
-    Only moves forward: a stale tab reporting an older id changes nothing.
-    When the count changes, every tab of the member is told (M9).
+    The read mark only moves forward: a stale tab reporting an older id
+    leaves it. The unread count is counted afresh each time, so a count
+    that drifted (a message whose id is below the mark but that committed
+    after it, as can happen on PostgreSQL) is set right by the next read.
+    When anything changes, every tab of the member is told (M9).
     """
     with transaction.atomic():
         messages = Message.objects.filter(chat_id=membership.chat_id)
         if up_to_id is not None:
             messages = messages.filter(pk__lte=up_to_id)
-        newest = messages.order_by("-pk").values_list("pk", flat=True).first()
-        if newest is None:
-            return
+        newest = messages.order_by("-pk").values_list("pk", flat=True).first() or 0
+        current = Membership.objects.select_for_update().get(pk=membership.pk)
+        read_to = max(current.last_read_message_id, newest)
         # System lines never count as unread; see do_send_message.
-        unread_after = (
+        unread = (
             Message.objects.filter(
-                chat_id=membership.chat_id, pk__gt=newest, kind=Message.Kind.TEXT
+                chat_id=membership.chat_id, pk__gt=read_to, kind=Message.Kind.TEXT
             )
             .exclude(sender_id=membership.user_id)
             .count()
         )
-        changed = Membership.objects.filter(
-            pk=membership.pk, last_read_message_id__lt=newest
-        ).update(last_read_message_id=newest, unread_count=unread_after)
-        if changed:
-            transaction.on_commit(
-                partial(events.chat_read, membership.chat_id, membership.user_id)
-            )
+        if (read_to, unread) == (current.last_read_message_id, current.unread_count):
+            return
+        Membership.objects.filter(pk=membership.pk).update(
+            last_read_message_id=read_to, unread_count=unread
+        )
+        transaction.on_commit(
+            partial(events.chat_read, membership.chat_id, membership.user_id)
+        )

@@ -6,9 +6,11 @@ views, calls one action and answers. Everything it pushes was rendered by
 layer groups of ``accounts.live``.
 """
 
+import asyncio
 import json
 import logging
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -17,6 +19,7 @@ from django.http import Http404
 from django.template.loader import render_to_string
 
 from accounts import live
+from accounts.access import session_user_id
 from accounts.models import User
 from chat import fragments, queries
 from chat.access import access_membership
@@ -24,10 +27,13 @@ from chat.actions import do_mark_read
 
 logger = logging.getLogger(__name__)
 
-# Close codes of our own (4000-4999 are free for applications). The
-# browser script sends the tab to the login page on SESSION_ENDED.
-UNAUTHENTICATED = 4401
+# Close codes of our own (4000-4999 are free for applications). On both,
+# the browser script sends the tab to the login page.
 SESSION_ENDED = 4001
+UNAUTHENTICATED = 4401
+
+# Ids are 64-bit in every database we run on.
+MAX_ID = 2**63 - 1
 
 
 class FrameError(Exception):
@@ -36,27 +42,42 @@ class FrameError(Exception):
 
 class LiveConsumer(AsyncWebsocketConsumer):
     user: User
+    session_key: str
     groups_joined: list[str]
+    recheck: "asyncio.Task[None]"
 
     async def connect(self) -> None:
+        # Accept first, then close with a reason: a refused handshake tells
+        # the browser nothing, and it would retry for ever.
+        await self.accept()
         user = self.scope.get("user")
         session = self.scope.get("session")
         if user is None or not user.is_authenticated or session is None:
             logger.info("socket refused: not logged in")
             await self.close(code=UNAUTHENTICATED)
             return
+        # A tab names the user its page was drawn for. After a log-out and
+        # a log-in as someone else in another tab, the cookie names a new
+        # user; the old tab must not reconnect as them.
+        page_user = parse_qs(self.scope.get("query_string", b"").decode()).get("user")
+        if page_user is not None and page_user != [str(user.pk)]:
+            logger.info("socket refused: page of another user user=%s", user.pk)
+            await self.close(code=SESSION_ENDED)
+            return
 
         self.user = user
+        self.session_key = session.session_key
         self.groups_joined = [
             live.user_group(user.pk),
             live.session_group(session.session_key),
         ]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
-        await self.accept()
+        await self._join_groups()
+        self.recheck = asyncio.create_task(self._recheck_forever())
         logger.info("socket open user=%s", user.pk)
 
     async def disconnect(self, code: int) -> None:
+        if hasattr(self, "recheck"):
+            self.recheck.cancel()
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
         if hasattr(self, "user"):
@@ -65,6 +86,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None
     ) -> None:
+        if not await self._session_still_valid():
+            return
         try:
             frame = self._parse(text_data, bytes_data)
             await self._dispatch(frame)
@@ -78,7 +101,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             raise FrameError("That frame is too large.")
         try:
             frame = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise FrameError("Frames must be JSON text.") from None
         if not isinstance(frame, dict):
             raise FrameError("Frames must be JSON objects.")
@@ -114,6 +137,34 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 raise FrameError("You are not in that chat.") from None
         return fragments.catch_up(queries.catch_up(self.user, membership, after_id))
 
+    async def _session_still_valid(self) -> bool:
+        """Close the socket, as a log-out would, once its session no longer
+        logs its user in (expired, flushed, password changed, deactivated)."""
+        user_id = await database_sync_to_async(session_user_id)(self.session_key)
+        if user_id == self.user.pk:
+            return True
+        logger.info("socket closed: session ended user=%s", self.user.pk)
+        await self.live_logout({"html": live.session_ended_html()})
+        return False
+
+    async def _join_groups(self) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _recheck_forever(self) -> None:
+        """Check the session now and then, and renew group membership.
+
+        Channel layers forget group members after ``group_expiry`` (a day
+        by default); joining again well before that keeps a long-open tab
+        receiving. A session that ended without a log-out (expiry, a
+        moderator) is noticed here even if the tab never sends a frame.
+        """
+        while True:
+            await asyncio.sleep(settings.NOVA_WS_RECHECK_SECONDS)
+            if not await self._session_still_valid():
+                return
+            await self._join_groups()
+
     # Channel-layer events, sent by accounts.live.
 
     async def live_html(self, event: dict[str, Any]) -> None:
@@ -127,8 +178,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
 def _int(frame: dict[str, Any], key: str, minimum: int = 1) -> int:
     value = frame.get(key)
     # bool is an int in Python; a JSON true is not an id.
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise FrameError(f"'{key}' must be an integer of at least {minimum}.")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not minimum <= value <= MAX_ID
+    ):
+        raise FrameError(f"'{key}' must be an id (an integer of at least {minimum}).")
     return value
 
 

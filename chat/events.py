@@ -26,6 +26,7 @@ def message_sent(message_id: int) -> None:
         member_ids, [message.sender_id] if message.sender_id else []
     )
     totals = queries.unread_totals(member_ids)
+    prev_id = queries.previous_message_id(message.chat_id, message.pk)
 
     # Render each distinct fragment once, however many members share it.
     message_html: dict[tuple[bool, str], str] = {}
@@ -33,7 +34,7 @@ def message_sent(message_id: int) -> None:
     total_html: dict[int, str] = {}
     deliveries = []
     for row, membership in zip(rows, memberships, strict=True):
-        item = queries.message_item(message, membership.user_id, remarks)
+        item = queries.message_item(message, membership.user_id, remarks, prev_id)
         total = totals[membership.user_id]
         variant = (item.is_own, item.sender_name)
         if variant not in message_html:

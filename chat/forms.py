@@ -1,5 +1,6 @@
 """Chat forms."""
 
+import unicodedata
 import uuid
 from typing import Any
 
@@ -35,6 +36,8 @@ class MessageForm(forms.Form):
 
     def clean_body(self) -> str:
         body: str = self.cleaned_data["body"]
+        if not any(_visible(char) for char in body):
+            raise forms.ValidationError("Write something before sending.")
         limit = settings.NOVA_MESSAGE_MAX_LENGTH
         if len(body) > limit:
             raise forms.ValidationError(
@@ -42,3 +45,16 @@ class MessageForm(forms.Form):
                 f"this one has {len(body):,}."
             )
         return body
+
+
+# Letters that render as blank space although Unicode calls them letters.
+_BLANK_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0"}
+
+
+def _visible(char: str) -> bool:
+    """Whether a character shows: not a space, control, format character
+    (zero-width joiners, direction marks) or a blank filler letter."""
+    return (
+        unicodedata.category(char) not in {"Zs", "Zl", "Zp", "Cc", "Cf"}
+        and char not in _BLANK_LETTERS
+    )

@@ -39,6 +39,8 @@ def catch_up(state: CatchUp) -> str:
             "chat_rows": state.chat_rows,
             "chat_id": state.chat_id,
             "items": state.items,
+            "reset": state.reset,
+            "cursor": state.items[-1].message.pk if state.items else 0,
             "unread_total": state.unread_total,
             "incoming_count": state.incoming_count,
         },

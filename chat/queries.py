@@ -35,12 +35,18 @@ class ChatRow:
 
 @dataclass(frozen=True)
 class MessageItem:
-    """One message as one viewer sees it (M3)."""
+    """One message as one viewer sees it (M3).
+
+    ``prev_id`` is the id of the chat's message just before this one (0 for
+    the first). A tab that shows message ``prev_id`` and receives this one
+    knows it missed nothing in between (L3).
+    """
 
     message: Message
     is_own: bool
     sender_name: str
     sender_avatar_url: str
+    prev_id: int
 
 
 def _name(
@@ -145,19 +151,30 @@ def unread_totals(user_ids: Iterable[int]) -> dict[int, int]:
     return totals
 
 
-def message_items(viewer: User, messages: Iterable[Message]) -> list[MessageItem]:
+def message_items(
+    viewer: User, messages: Iterable[Message], prev_id: int = 0
+) -> list[MessageItem]:
     """Pair messages with how ``viewer`` sees them, in one query for remarks.
 
-    The messages must come with ``sender`` selected.
+    The messages must be consecutive in their chat, oldest first, with
+    ``sender`` selected; ``prev_id`` is the id of the message before the
+    first of them.
     """
     messages = list(messages)
     sender_ids = list({m.sender_id for m in messages if m.sender_id})
     remarks = display_names([viewer.pk], sender_ids)
-    return [message_item(m, viewer.pk, remarks) for m in messages]
+    items = []
+    for message in messages:
+        items.append(message_item(message, viewer.pk, remarks, prev_id))
+        prev_id = message.pk
+    return items
 
 
 def message_item(
-    message: Message, viewer_id: int, remarks: dict[tuple[int, int], str]
+    message: Message,
+    viewer_id: int,
+    remarks: dict[tuple[int, int], str],
+    prev_id: int,
 ) -> MessageItem:
     sender = message.sender
     return MessageItem(
@@ -165,7 +182,14 @@ def message_item(
         is_own=sender is not None and sender.pk == viewer_id,
         sender_name=_name(sender, viewer_id, remarks),
         sender_avatar_url=(sender or User()).avatar_url,
+        prev_id=prev_id,
     )
+
+
+def previous_message_id(chat_id: int, message_id: int) -> int:
+    """The id of the chat's last message before ``message_id``, or 0."""
+    earlier = Message.objects.filter(chat_id=chat_id, pk__lt=message_id)
+    return earlier.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
 def latest_messages(chat_id: int) -> list[Message]:
@@ -177,32 +201,46 @@ def latest_messages(chat_id: int) -> list[Message]:
 
 @dataclass(frozen=True)
 class CatchUp:
+    """What a tab may have missed; see ``catch_up``."""
+
     chat_rows: list[ChatRow]
     chat_id: int | None
     items: list[MessageItem]
+    # True when the tab missed more than a page: ``items`` is then the
+    # newest page, to replace what the tab shows rather than extend it.
+    reset: bool
     unread_total: int
     incoming_count: int
 
 
 def catch_up(user: User, membership: Membership | None, after_id: int) -> CatchUp:
-    """What a tab needs after its socket (re)opens (L3).
+    """What a tab needs after its socket (re)opens or it sees a gap (L3).
 
-    ``after_id`` is the newest message the tab shows in the open chat (the
-    membership's). Messages after it come oldest first, at most
-    ``NOVA_CATCH_UP_LIMIT``; a tab that missed more is told to reload.
+    ``after_id`` is the tab's cursor in the open chat (the membership's):
+    the newest message up to which it has missed nothing. The messages
+    after it come oldest first; past a page of them, the newest page comes
+    instead, to replace the tab's list.
     """
     items: list[MessageItem] = []
+    reset = False
     if membership is not None:
-        missed = (
+        page = settings.NOVA_HISTORY_PAGE_SIZE
+        missed = list(
             Message.objects.filter(chat_id=membership.chat_id, pk__gt=after_id)
             .select_related("sender")
-            .order_by("pk")[: settings.NOVA_CATCH_UP_LIMIT]
+            .order_by("pk")[: page + 1]
         )
-        items = message_items(user, missed)
+        if len(missed) > page:
+            reset = True
+            items = message_items(user, latest_messages(membership.chat_id))
+        elif missed:
+            prev_id = previous_message_id(membership.chat_id, missed[0].pk)
+            items = message_items(user, missed, prev_id)
     return CatchUp(
         chat_rows=chat_list(user),
         chat_id=membership.chat_id if membership else None,
         items=items,
+        reset=reset,
         unread_total=unread_totals([user.pk])[user.pk],
         incoming_count=incoming_request_counts([user.pk])[user.pk],
     )

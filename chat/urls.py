@@ -6,6 +6,6 @@ app_name = "chat"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("<int:chat_id>/", views.chat_detail, name="detail"),
-    path("<int:chat_id>/send/", views.send_message, name="send"),
+    path("<id:chat_id>/", views.chat_detail, name="detail"),
+    path("<id:chat_id>/send/", views.send_message, name="send"),
 ]

@@ -26,13 +26,13 @@ def _page(
     chat_rows = queries.chat_list(user)
     context: dict[str, object] = {"chat_rows": chat_rows}
     if membership is not None:
+        items = queries.message_items(user, queries.latest_messages(membership.chat_id))
         context |= {
             "membership": membership,
             # The open chat is in the list; its row names it in the header.
             "header": next(r for r in chat_rows if r.chat_id == membership.chat_id),
-            "items": queries.message_items(
-                user, queries.latest_messages(membership.chat_id)
-            ),
+            "items": items,
+            "cursor": items[-1].message.pk if items else 0,
             "form": form or MessageForm(),
         }
     return TemplateResponse(request, "chat/chat.html", context, status=status)
@@ -79,7 +79,8 @@ def send_message(request: AuthedRequest, chat_id: int) -> HttpResponse:
     )
 
     if request.htmx:
-        item = queries.message_items(user, [message])[0]
+        prev_id = queries.previous_message_id(chat_id, message.pk)
+        [item] = queries.message_items(user, [message], prev_id)
         context = {"form": MessageForm(), "membership": membership, "item": item}
         return TemplateResponse(request, "chat/chat.html#message_sent", context)
     return redirect(reverse("chat:detail", args=[chat_id]) + f"#message-{message.pk}")

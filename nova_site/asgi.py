@@ -1,7 +1,8 @@
 """ASGI entry point: HTTP through Django, ``/ws/`` through Channels.
 
-The websocket stack checks the Origin against ALLOWED_HOSTS (L1) and
-resolves the user from the Django session cookie.
+The websocket stack checks that the Origin is an allowed host and the very
+origin the socket was opened on (L1), then resolves the user from the
+Django session cookie.
 """
 
 import os
@@ -16,13 +17,14 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from chat.origin import SameOriginValidator  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -3,11 +3,15 @@
 import logging
 import time
 from collections.abc import Callable
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 from django.template.response import SimpleTemplateResponse
+from django_htmx.http import HttpResponseClientRedirect
 
 logger = logging.getLogger(__name__)
 
@@ -64,3 +68,25 @@ class HtmxMessagesMiddleware:
         )
         response.content = response.content + flash.encode()
         return response
+
+
+class HtmxLoginRedirectMiddleware:
+    """Send an htmx request whose session has ended to the login page.
+
+    ``login_required`` answers with a redirect; htmx would follow it and
+    swap the whole login page into a fragment of the current one. This
+    asks the browser to go there instead, and back here after logging in.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not getattr(request, "htmx", False) or response.status_code != 302:
+            return response
+        login_url = resolve_url(settings.LOGIN_URL)
+        if urlsplit(response["Location"]).path != login_url:
+            return response
+        current = urlsplit(request.headers.get("HX-Current-URL", "")).path or "/"
+        return HttpResponseClientRedirect(f"{login_url}?{urlencode({'next': current})}")

@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "nova_site.middleware.HtmxMessagesMiddleware",
+    "nova_site.middleware.HtmxLoginRedirectMiddleware",
     "nova_site.middleware.RequestLogMiddleware",
 ]
 
@@ -137,6 +138,8 @@ else:
         "NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")
     }
 
+# A tab's socket queue holds this many pushes while the tab is busy; a tab
+# that falls further behind sees the gap and catches up (L3).
 if redis_url := os.environ.get("REDIS_URL"):
     CHANNEL_LAYERS = {
         "default": {
@@ -144,11 +147,17 @@ if redis_url := os.environ.get("REDIS_URL"):
             "CONFIG": {
                 "hosts": [redis_url],
                 "prefix": os.environ.get("CHANNEL_PREFIX", "nova"),
+                "capacity": 1000,
             },
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 1000},
+        }
+    }
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -191,6 +200,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "nova_site.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
@@ -202,10 +212,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Chat limits (PRODUCT.md M1, M7).
 NOVA_MESSAGE_MAX_LENGTH = 4000
 NOVA_HISTORY_PAGE_SIZE = 50
-# A reconnecting tab is sent at most this many missed messages (L3).
-NOVA_CATCH_UP_LIMIT = 200
 # Websocket frames larger than this are refused with an error frame (L4).
 NOVA_WS_MAX_FRAME = 16 * 1024
+# How often an open socket re-checks its session and renews its groups.
+NOVA_WS_RECHECK_SECONDS = 300
 
 LOGGING = {
     "version": 1,

@@ -7,7 +7,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
@@ -46,3 +46,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["channel_layer"] = "failed"
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse(checks, status=200 if healthy else 503)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form from an expired page: say so plainly, not Django's debug page."""
+    logger.info("csrf refused path=%s reason=%s", request.path, reason)
+    return render(request, "403_csrf.html", status=403)

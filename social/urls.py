@@ -8,16 +8,16 @@ urlpatterns = [
     path("", views.friends, name="friends"),
     path("requests/", views.send_request, name="send_request"),
     path(
-        "requests/from/<int:sender_id>/accept/",
+        "requests/from/<id:sender_id>/accept/",
         views.accept_request,
         name="accept_request",
     ),
     path(
-        "requests/from/<int:sender_id>/decline/",
+        "requests/from/<id:sender_id>/decline/",
         views.decline_request,
         name="decline_request",
     ),
     path(
-        "requests/<int:request_id>/cancel/", views.cancel_request, name="cancel_request"
+        "requests/<id:request_id>/cancel/", views.cancel_request, name="cancel_request"
     ),
 ]

@@ -37,7 +37,8 @@ def _friends_url(request: AuthedRequest) -> str:
 
 
 def _search_context(request: AuthedRequest, user: User) -> dict[str, object]:
-    query = request.GET.get("q", "")[:64]
+    # NUL cannot be stored or searched for in PostgreSQL; nobody has one.
+    query = request.GET.get("q", "")[:64].replace("\x00", "")
     paginator = Paginator(queries.search_users(user, query), SEARCH_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     return {

@@ -2,13 +2,14 @@
 
 import uuid
 from functools import partial
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from chat.actions import do_send_message
+from chat.actions import do_mark_read, do_send_message
 from chat.models import Chat, Membership, Message
 from tests.conftest import befriend, membership, run_at_once
 
@@ -250,7 +251,7 @@ def test_chat_row_shows_remark_free_name_and_own_preview(
 
     page = client_for(alice).get(reverse("chat:index")).text
 
-    assert '<span class="chat-row-title">bob</span>' in page
+    assert '<span class="chat-row-title" dir="auto">bob</span>' in page
     assert "You: last words" in page
 
 
@@ -331,3 +332,82 @@ def test_group_chat_members_are_not_told_about_others_chats(
 
     assert "chat-row-" not in page
     assert Membership.objects.filter(user=carol).count() == 0
+
+
+@pytest.mark.parametrize("path", ["/chats/{}/", "/chats/{}/send/"])
+def test_chat_id_past_any_database_range_is_not_found(
+    path: str, alice: User, client_for
+) -> None:
+    response = client_for(alice).get(path.format("9" * 30))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body", ["\u200b\u2060\ufeff", "\u3164\u3164", "\u202e \u00a0"]
+)
+def test_message_with_nothing_visible_is_refused(
+    body: str, private_chat: Chat, alice: User, client_for
+) -> None:
+    response = send(client_for(alice), private_chat, body)
+
+    assert response.status_code == 400
+    assert "Write something before sending." in response.text
+    assert not Message.objects.filter(kind=Message.Kind.TEXT).exists()
+
+
+def test_htmx_request_of_an_ended_session_is_sent_to_log_in(
+    private_chat: Chat,
+) -> None:
+    chat_url = reverse("chat:detail", args=[private_chat.pk])
+
+    response = Client().post(
+        reverse("chat:send", args=[private_chat.pk]),
+        {"body": "hello?", "client_token": str(uuid.uuid4())},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://testserver{chat_url}",
+    )
+
+    assert response.status_code == 200
+    assert (
+        response["HX-Redirect"] == f"/accounts/login/?next={quote(chat_url, safe='')}"
+    )
+    assert not Message.objects.filter(kind=Message.Kind.TEXT).exists()
+
+
+def test_sent_message_names_its_predecessor(
+    private_chat: Chat, alice: User, client_for
+) -> None:
+    system_line = Message.objects.get(kind=Message.Kind.SYSTEM)
+
+    response = send(client_for(alice), private_chat, "hi", HTTP_HX_REQUEST="true")
+
+    message = Message.objects.get(kind=Message.Kind.TEXT)
+    assert f'data-message-id="{message.pk}" data-prev-id="{system_line.pk}"' in (
+        response.text
+    )
+
+
+def test_open_chat_list_carries_its_cursor(
+    private_chat: Chat, alice: User, client_for
+) -> None:
+    send(client_for(alice), private_chat, "newest")
+
+    page = client_for(alice).get(reverse("chat:detail", args=[private_chat.pk])).text
+
+    newest = Message.objects.latest("pk")
+    assert f'data-cursor="{newest.pk}"' in page
+
+
+def test_reading_repairs_an_unread_count_that_drifted(
+    private_chat: Chat, alice: User, bob: User
+) -> None:
+    """On PostgreSQL a message can commit after a later one was read; its
+    +1 then sits below the read mark. The next read counts afresh."""
+    do_send_message(membership(alice, private_chat), "hello", uuid.uuid4())
+    do_mark_read(membership(bob, private_chat))
+    Membership.objects.filter(user=bob).update(unread_count=1)
+
+    do_mark_read(membership(bob, private_chat))
+
+    assert membership(bob, private_chat).unread_count == 0

@@ -9,6 +9,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
@@ -61,12 +62,12 @@ async def send(user: User, chat: Chat, body: str) -> int:
     return await sync_to_async(post)()
 
 
-async def test_anonymous_socket_is_refused() -> None:
+async def test_anonymous_socket_is_closed_as_unauthenticated() -> None:
     socket = await connect(None)
 
-    connected, _ = await socket.connect()
+    await socket.connect()
 
-    assert not connected
+    assert (await socket.receive_output(timeout=2))["code"] == 4401
 
 
 async def test_socket_from_a_foreign_origin_is_refused(alice: User) -> None:
@@ -189,15 +190,15 @@ async def test_read_frame_never_moves_backwards(alice: User, bob: User) -> None:
         ('{"action": "launch"}', "Unknown action."),
         (
             '{"action": "read", "chat": "1", "up_to": 1}',
-            "must be an integer of at least 1",
+            "must be an id",
         ),
         (
             '{"action": "read", "chat": true, "up_to": 1}',
-            "must be an integer of at least 1",
+            "must be an id",
         ),
         (
             '{"action": "read", "chat": 1, "up_to": -5}',
-            "must be an integer of at least 1",
+            "must be an id",
         ),
         ('{"action": "read", "x": "' + "a" * 20000 + '"}', "That frame is too large."),
     ],
@@ -269,6 +270,7 @@ async def test_logging_out_closes_the_sessions_open_tabs(alice: User) -> None:
         "/ws/",
         headers=[
             (b"origin", ORIGIN.encode()),
+            (b"host", b"127.0.0.1"),
             (b"cookie", f"sessionid={key}".encode()),
         ],
     )
@@ -339,9 +341,9 @@ async def test_fan_out_renders_a_message_once_per_variant_with_constant_queries(
     monkeypatch.setattr(fragments, "message", counting_render)
 
     def fan_out() -> None:
-        # message, memberships, remarks (rows), sender remarks, totals; a
-        # group chat needs no partner query
-        with django_assert_num_queries(5):
+        # message, memberships, remarks (rows), sender remarks, totals, the
+        # previous message's id; a group chat needs no partner query
+        with django_assert_num_queries(6):
             events.message_sent(message_id)
 
     await sync_to_async(fan_out)()
@@ -402,4 +404,129 @@ async def test_catch_up_on_a_stranger_chat_is_refused(
 
     assert "You are not in that chat." in html
     assert "private" not in html
+    await tab.disconnect()
+
+
+async def test_socket_of_a_page_drawn_for_another_user_is_closed(
+    alice: User, bob: User
+) -> None:
+    """A stale tab of bob's, reconnecting after alice logged in in the same
+    browser, must not become alice's tab."""
+    key = await sync_to_async(_session_cookie)(alice)
+    socket = WebsocketCommunicator(
+        application,
+        f"/ws/?user={bob.pk}",
+        headers=[
+            (b"origin", ORIGIN.encode()),
+            (b"host", b"127.0.0.1"),
+            (b"cookie", f"sessionid={key}".encode()),
+        ],
+    )
+
+    await socket.connect()
+
+    assert (await socket.receive_output(timeout=2))["code"] == 4001
+
+
+async def test_socket_from_the_same_host_on_another_port_is_refused(
+    alice: User,
+) -> None:
+    key = await sync_to_async(_session_cookie)(alice)
+    socket = WebsocketCommunicator(
+        application,
+        "/ws/",
+        headers=[
+            (b"origin", b"http://127.0.0.1:9999"),
+            (b"host", b"127.0.0.1:8000"),
+            (b"cookie", f"sessionid={key}".encode()),
+        ],
+    )
+
+    connected, _ = await socket.connect()
+
+    assert not connected
+
+
+async def test_socket_whose_session_was_deleted_is_closed_on_its_next_frame(
+    alice: User,
+) -> None:
+    tab = await open_socket(alice)
+
+    await sync_to_async(Session.objects.all().delete)()
+    await tab.send_to(text_data=json.dumps({"action": "catch_up"}))
+
+    assert "You have been logged out." in await tab.receive_from(timeout=2)
+    assert (await tab.receive_output(timeout=2))["code"] == 4001
+
+
+async def test_socket_closes_by_itself_once_the_password_changed(
+    alice: User, settings
+) -> None:
+    settings.NOVA_WS_RECHECK_SECONDS = 0.05
+    tab = await open_socket(alice)
+
+    def change_password() -> None:
+        alice.set_password("an entirely new secret 42")
+        alice.save()
+
+    await sync_to_async(change_password)()
+
+    assert "You have been logged out." in await tab.receive_from(timeout=2)
+    assert (await tab.receive_output(timeout=2))["code"] == 4001
+
+
+@pytest.mark.parametrize(
+    ("frame", "error"),
+    [
+        ("[" * 2000 + "]" * 2000, "Frames must be JSON"),
+        ('{"action": "read", "chat": 1' + "0" * 30 + ', "up_to": 1}', "must be an id"),
+        ('{"action": "catch_up", "chat": 1, "after": 1' + "0" * 30 + "}", "an id"),
+    ],
+)
+async def test_pathological_frame_gets_an_error_not_a_crash(
+    frame: str, error: str, alice: User
+) -> None:
+    tab = await open_socket(alice)
+
+    await tab.send_to(text_data=frame)
+
+    assert error in await tab.receive_from(timeout=2)
+    await tab.send_to(text_data=json.dumps({"action": "catch_up"}))
+    assert "chat-list" in await tab.receive_from(timeout=2)
+    await tab.disconnect()
+
+
+async def test_pushed_message_names_its_predecessor(alice: User, bob: User) -> None:
+    chat = await befriended(alice, bob)
+    first = await send(alice, chat, "one")
+    tab = await open_socket(bob)
+
+    second = await send(alice, chat, "two")
+    html = await tab.receive_from(timeout=2)
+
+    assert re.search(rf'id="message-{second}"[^>]*data-prev-id="{first}"', html), html
+    await tab.disconnect()
+
+
+async def test_catch_up_after_more_than_a_page_replaces_the_list(
+    alice: User, bob: User, settings
+) -> None:
+    settings.NOVA_HISTORY_PAGE_SIZE = 5
+    chat = await befriended(alice, bob)
+    seen = await send(alice, chat, "seen")
+    missed = [await send(alice, chat, f"missed {index}") for index in range(7)]
+    tab = await open_socket(bob)
+
+    await tab.send_to(
+        text_data=json.dumps({"action": "catch_up", "chat": chat.pk, "after": seen})
+    )
+    html = await tab.receive_from(timeout=2)
+
+    assert re.search(
+        rf'<ol id="messages-{chat.pk}"[^>]*data-cursor="{missed[-1]}"'
+        r'[^>]*hx-swap-oob="true"',
+        html,
+    )
+    assert html.count('class="message"') == 5
+    assert f'id="message-{missed[1]}"' not in html
     await tab.disconnect()

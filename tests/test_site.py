@@ -118,3 +118,21 @@ def test_no_template_comment_spans_lines() -> None:
     ]
 
     assert offenders == []
+
+
+def test_missing_page_says_so_in_nova_words(alice: User, client_for) -> None:
+    response = client_for(alice).get("/no/such/page/")
+
+    assert response.status_code == 404
+    assert "There is nothing here, or it is not yours to see." in response.text
+
+
+def test_form_from_an_expired_page_is_refused_with_a_plain_explanation(
+    alice: User,
+) -> None:
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post(reverse("accounts:login"), {"username": "alice"})
+
+    assert response.status_code == 403
+    assert "This page was out of date" in response.text

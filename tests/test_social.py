@@ -1067,3 +1067,11 @@ def test_htmx_search_query_count_does_not_grow_with_results(
     content = response.content.decode()
     assert response.status_code == 200
     assert len(re.findall(r'id="search-result-\d+"', content)) == min(3 * count, 20)
+
+
+def test_search_for_a_nul_character_finds_nobody_without_error(
+    alice: User, client_for
+) -> None:
+    response = client_for(alice).get(reverse("social:friends"), {"q": "\x00"})
+
+    assert response.status_code == 200

@@ -7,14 +7,18 @@
 
   let socket = null;
   let reportedReadId = 0;
+  let readTimer = null;
+  let catchUpTimer = null;
 
   function openMessageList() {
     return document.querySelector("[data-message-list]");
   }
 
-  function lastMessageId(list) {
-    const items = list.querySelectorAll("[data-message-id]");
-    return items.length ? Number(items[items.length - 1].dataset.messageId) : 0;
+  // The newest message up to which the open list misses nothing. It moves
+  // only along the chain of data-prev-id, so a message that arrives after
+  // a gap (say, the tab's own, from the send response) does not hide it.
+  function cursorOf(list) {
+    return Number(list.dataset.cursor || 0);
   }
 
   function nearBottom(list) {
@@ -56,15 +60,40 @@
     });
   }
 
-  // Tell the server what this visible tab has shown (M7, M9).
+  // Tell the server what this visible tab has shown (M7, M9): up to the
+  // cursor, never past a gap, and at most a few times a second however
+  // fast messages come.
   function reportRead() {
-    const list = openMessageList();
-    if (!list || !socket || document.visibilityState !== "visible") return;
-    const upTo = lastMessageId(list);
-    if (upTo > reportedReadId) {
-      reportedReadId = upTo;
-      socket.send(JSON.stringify({ action: "read", chat: Number(list.dataset.chatId), up_to: upTo }));
-    }
+    if (readTimer) return;
+    readTimer = setTimeout(function () {
+      readTimer = null;
+      const list = openMessageList();
+      if (!list || !socket || document.visibilityState !== "visible") return;
+      const upTo = cursorOf(list);
+      if (upTo > reportedReadId) {
+        reportedReadId = upTo;
+        socket.send(JSON.stringify({
+          action: "read", chat: Number(list.dataset.chatId), up_to: upTo,
+        }));
+      }
+    }, 300);
+  }
+
+  // Ask for what this tab may have missed: a fresh chat list and badges,
+  // and the open chat's messages after the cursor (L3). Gaps seen within
+  // a moment of each other make one request.
+  function catchUp() {
+    if (catchUpTimer) return;
+    catchUpTimer = setTimeout(function () {
+      catchUpTimer = null;
+      if (!socket) return; // the next connection catches up anyway
+      const list = openMessageList();
+      socket.send(JSON.stringify({
+        action: "catch_up",
+        chat: list ? Number(list.dataset.chatId) : null,
+        after: list ? cursorOf(list) : null,
+      }));
+    }, 150);
   }
 
   function refresh(root) {
@@ -95,12 +124,21 @@
     return ceiling / 2 + Math.random() * (ceiling / 2);
   };
 
-  // A request that never reached the server says so; the text stays put.
+  // A request that fails says why; what was typed stays put.
   document.addEventListener("htmx:sendError", function () {
     showError("Nova could not be reached. Nothing was lost; try again in a moment.");
   });
-  document.addEventListener("htmx:responseError", function () {
-    showError("Something went wrong on the server. Try again in a moment.");
+  document.addEventListener("htmx:responseError", function (event) {
+    const status = event.detail.xhr.status;
+    if (status === 403) {
+      showError("This page is out of date. Reload it, then try again.");
+    } else if (status === 404) {
+      showError("That is no longer there. Reload the page to see what is.");
+    } else if (status === 400 || status === 413) {
+      showError("Nova could not accept that: it was too large or malformed.");
+    } else {
+      showError("Something went wrong on the server. Try again in a moment.");
+    }
   });
 
   // Enter sends, Shift+Enter breaks the line (M1). On touch screens Enter
@@ -112,6 +150,25 @@
     if (!(field instanceof HTMLTextAreaElement) || !field.hasAttribute("data-enter-sends")) return;
     event.preventDefault();
     if (field.value.trim()) field.form.requestSubmit();
+  });
+
+  // A draft is kept in this tab's session storage until it is sent, so a
+  // reload, a log-in after an expired session or a crash loses nothing.
+  function draftKey(field) {
+    return "nova:draft:" + field.form.getAttribute("action");
+  }
+
+  function restoreDraft() {
+    const field = document.querySelector("#send-form textarea");
+    if (!field || field.value) return;
+    field.value = sessionStorage.getItem(draftKey(field)) || "";
+  }
+
+  document.addEventListener("input", function (event) {
+    const field = event.target;
+    if (!(field instanceof HTMLTextAreaElement) || !field.hasAttribute("data-enter-sends")) return;
+    if (field.value) sessionStorage.setItem(draftKey(field), field.value);
+    else sessionStorage.removeItem(draftKey(field));
   });
 
   // The send form is replaced by the server's answer. Text typed while
@@ -136,6 +193,8 @@
     if (!field) return;
     if (draftText !== null) field.value = draftText;
     draftText = null;
+    if (field.value) sessionStorage.setItem(draftKey(field), field.value);
+    else sessionStorage.removeItem(draftKey(field));
     field.focus();
   });
 
@@ -159,15 +218,31 @@
   });
 
   // Live messages go in id order and never twice, whether they come from
-  // the socket, the send response, or both (L3).
+  // the socket, the send response, a catch-up, or several of these (L3).
+  // A message whose predecessor this list has not seen reveals a gap,
+  // which a catch-up fills. A whole new list (a catch-up after a long
+  // absence) is left to htmx to swap in.
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     const list = event.detail.target;
     if (!list.hasAttribute("data-message-list")) return;
+    const items = Array.from(event.detail.fragment.children).filter(function (el) {
+      return el.dataset && el.dataset.messageId;
+    });
+    if (!items.length) return;
     const follow = nearBottom(list);
-    Array.from(event.detail.fragment.children).forEach(function (item) {
+    let gap = false;
+    items.sort(function (a, b) {
+      return Number(a.dataset.messageId) - Number(b.dataset.messageId);
+    });
+    items.forEach(function (item) {
       item.remove();
       const id = Number(item.dataset.messageId);
-      if (!id || document.getElementById(item.id)) return;
+      if (Number(item.dataset.prevId || 0) <= cursorOf(list)) {
+        if (id > cursorOf(list)) list.dataset.cursor = id;
+      } else {
+        gap = true;
+      }
+      if (document.getElementById(item.id)) return;
       const later = Array.from(list.children).find(function (el) {
         return Number(el.dataset.messageId) > id;
       });
@@ -176,29 +251,26 @@
       localiseTimes(item);
     });
     if (follow) list.scrollTop = list.scrollHeight;
+    if (gap) catchUp();
   });
 
-  // On every (re)connect, ask for what this tab may have missed while it
-  // loaded or was offline: a fresh chat list and badges, and the open
-  // chat's messages after the newest one shown (L3).
+  // On every (re)connect, catch up on what happened while this tab loaded
+  // or was offline.
   document.addEventListener("htmx:wsOpen", function (event) {
     socket = event.detail.socketWrapper;
     reportedReadId = 0;
     showLiveState("open", "connected");
     showError("");
-    const list = openMessageList();
-    socket.send(JSON.stringify({
-      action: "catch_up",
-      chat: list ? Number(list.dataset.chatId) : null,
-      after: list ? lastMessageId(list) : null,
-    }));
+    catchUp();
   });
 
   document.addEventListener("htmx:wsClose", function (event) {
     socket = null;
     showLiveState("closed", "offline, reconnecting");
-    // 4001: this session was logged out elsewhere (A4).
-    if (event.detail.event.code === 4001) {
+    // 4001: this session ended (logged out elsewhere, A4); 4401: it was
+    // never logged in, or the page belongs to another user.
+    const code = event.detail.event.code;
+    if (code === 4001 || code === 4401) {
       window.location.assign(document.body.dataset.loginUrl);
     }
   });
@@ -216,6 +288,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     refresh(document);
+    restoreDraft();
     const list = openMessageList();
     if (list && !window.location.hash) list.scrollTop = list.scrollHeight;
   });
