@@ -218,19 +218,19 @@ def catch_up(user: User, membership: Membership | None, after_id: int) -> CatchU
 
     ``after_id`` is the tab's cursor in the open chat (the membership's):
     the newest message up to which it has missed nothing. The messages
-    after it come oldest first; past a page of them, the newest page comes
-    instead, to replace the tab's list.
+    after it come oldest first; past ``NOVA_CATCH_UP_LIMIT`` of them, the
+    newest page comes instead, to replace the tab's list.
     """
     items: list[MessageItem] = []
     reset = False
     if membership is not None:
-        page = settings.NOVA_HISTORY_PAGE_SIZE
+        limit = settings.NOVA_CATCH_UP_LIMIT
         missed = list(
             Message.objects.filter(chat_id=membership.chat_id, pk__gt=after_id)
             .select_related("sender")
-            .order_by("pk")[: page + 1]
+            .order_by("pk")[: limit + 1]
         )
-        if len(missed) > page:
+        if len(missed) > limit:
             reset = True
             items = message_items(user, latest_messages(membership.chat_id))
         elif missed:

@@ -212,6 +212,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Chat limits (PRODUCT.md M1, M7).
 NOVA_MESSAGE_MAX_LENGTH = 4000
 NOVA_HISTORY_PAGE_SIZE = 50
+# A tab that missed more than this many messages gets the newest page
+# afresh instead of everything it missed (L3).
+NOVA_CATCH_UP_LIMIT = 500
 # Websocket frames larger than this are refused with an error frame (L4).
 NOVA_WS_MAX_FRAME = 16 * 1024
 # How often an open socket re-checks its session and renews its groups.

@@ -508,10 +508,11 @@ async def test_pushed_message_names_its_predecessor(alice: User, bob: User) -> N
     await tab.disconnect()
 
 
-async def test_catch_up_after_more_than_a_page_replaces_the_list(
+async def test_catch_up_after_more_than_the_limit_replaces_the_list(
     alice: User, bob: User, settings
 ) -> None:
     settings.NOVA_HISTORY_PAGE_SIZE = 5
+    settings.NOVA_CATCH_UP_LIMIT = 6
     chat = await befriended(alice, bob)
     seen = await send(alice, chat, "seen")
     missed = [await send(alice, chat, f"missed {index}") for index in range(7)]

@@ -21,6 +21,26 @@
     return Number(list.dataset.cursor || 0);
   }
 
+  // Move the cursor along the chain as far as the list now reaches, and
+  // say whether messages past it remain (a gap). A message that merely
+  // arrived late (two senders committing at once) closes its gap itself.
+  function advanceCursor(list) {
+    let cursor = cursorOf(list);
+    let gap = false;
+    for (const item of list.children) {
+      const id = Number(item.dataset.messageId || 0);
+      if (id <= cursor) continue;
+      if (Number(item.dataset.prevId || 0) <= cursor) {
+        cursor = id;
+      } else {
+        gap = true;
+        break;
+      }
+    }
+    list.dataset.cursor = cursor;
+    return gap;
+  }
+
   function nearBottom(list) {
     return list.scrollHeight - list.scrollTop - list.clientHeight < 120;
   }
@@ -80,20 +100,21 @@
   }
 
   // Ask for what this tab may have missed: a fresh chat list and badges,
-  // and the open chat's messages after the cursor (L3). Gaps seen within
-  // a moment of each other make one request.
-  function catchUp() {
+  // and the open chat's messages after the cursor (L3). After a gap, wait
+  // a moment first: late messages usually fill it on their own.
+  function catchUp(afterGap) {
     if (catchUpTimer) return;
     catchUpTimer = setTimeout(function () {
       catchUpTimer = null;
       if (!socket) return; // the next connection catches up anyway
       const list = openMessageList();
+      if (afterGap && !(list && advanceCursor(list))) return;
       socket.send(JSON.stringify({
         action: "catch_up",
         chat: list ? Number(list.dataset.chatId) : null,
         after: list ? cursorOf(list) : null,
       }));
-    }, 150);
+    }, afterGap ? 500 : 0);
   }
 
   function refresh(root) {
@@ -230,18 +251,9 @@
     });
     if (!items.length) return;
     const follow = nearBottom(list);
-    let gap = false;
-    items.sort(function (a, b) {
-      return Number(a.dataset.messageId) - Number(b.dataset.messageId);
-    });
     items.forEach(function (item) {
       item.remove();
       const id = Number(item.dataset.messageId);
-      if (Number(item.dataset.prevId || 0) <= cursorOf(list)) {
-        if (id > cursorOf(list)) list.dataset.cursor = id;
-      } else {
-        gap = true;
-      }
       if (document.getElementById(item.id)) return;
       const later = Array.from(list.children).find(function (el) {
         return Number(el.dataset.messageId) > id;
@@ -251,7 +263,7 @@
       localiseTimes(item);
     });
     if (follow) list.scrollTop = list.scrollHeight;
-    if (gap) catchUp();
+    if (advanceCursor(list)) catchUp(true);
   });
 
   // On every (re)connect, catch up on what happened while this tab loaded
@@ -261,7 +273,7 @@
     reportedReadId = 0;
     showLiveState("open", "connected");
     showError("");
-    catchUp();
+    catchUp(false);
   });
 
   document.addEventListener("htmx:wsClose", function (event) {

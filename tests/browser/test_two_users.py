@@ -8,7 +8,11 @@ work as plain form posts and page loads (P1).
 import re
 import secrets
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from urllib.parse import urlencode, urljoin
+from urllib.request import Request, urlopen
+from uuid import uuid4
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -384,3 +388,45 @@ def test_withdrawn_request_updates_the_search_row_and_lists_live(
         )
         expect(bob.page.get_by_text("No open requests.")).to_be_visible()
         expect(bob.page.locator("#nav-requests")).to_be_hidden()
+
+
+def test_a_burst_of_messages_arrives_whole_in_order_and_read(
+    friends: tuple[Person, Person, str], nova_server
+) -> None:
+    """Eight senders at once, sixty messages: the open tab shows every one,
+    once, in id order, and the server counts them read (L3, M9)."""
+    alice, bob, chat_url = friends
+    bob.page.goto(chat_url)
+    alice.page.goto(chat_url)
+    wait_until_live(bob.page, alice.page)
+    cookies = {c["name"]: c["value"] for c in alice.context.cookies()}
+    send_url = urljoin(nova_server.url, f"{chat_url}send/")
+
+    def post(index: int) -> int:
+        body = urlencode({"body": f"burst {index}", "client_token": str(uuid4())})
+        request = Request(
+            send_url,
+            data=body.encode(),
+            headers={
+                "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+                "X-CSRFToken": cookies["csrftoken"],
+                "HX-Request": "true",
+            },
+        )
+        with urlopen(request, timeout=30) as response:
+            return response.status
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(post, range(60)))
+
+    assert statuses == [200] * 60
+    received = messages_from_others(bob.page)
+    expect(received).to_have_count(60, timeout=10_000)
+    ids = bob.page.eval_on_selector_all(
+        ".message[data-message-id]", "items => items.map(i => +i.dataset.messageId)"
+    )
+    assert ids == sorted(ids)
+    assert len(ids) == len(set(ids))
+    expect(bob.page).to_have_title(f"{alice.name} · Nova", timeout=LIVE_MS)
+    bob.page.reload()
+    expect(bob.page.locator("#nav-unread")).to_be_hidden()
