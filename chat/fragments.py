@@ -4,7 +4,7 @@ two can never drift apart (STYLE.md habit 3)."""
 
 from django.template.loader import render_to_string
 
-from chat.queries import CatchUp, ChatRow, MessageItem
+from chat.queries import CatchUp, ChatRow, MessageItem, cursor
 
 PAGE = "chat/chat.html"
 
@@ -40,7 +40,7 @@ def catch_up(state: CatchUp) -> str:
             "chat_id": state.chat_id,
             "items": state.items,
             "reset": state.reset,
-            "cursor": state.items[-1].message.pk if state.items else 0,
+            "cursor": cursor(state.items),
             "unread_total": state.unread_total,
             "incoming_count": state.incoming_count,
         },

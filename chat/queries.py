@@ -186,6 +186,12 @@ def message_item(
     )
 
 
+def cursor(items: list[MessageItem]) -> int:
+    """The cursor of a list showing ``items``, a run of consecutive messages
+    that reaches the newest: its last message's id (0 for none)."""
+    return items[-1].message.pk if items else 0
+
+
 def previous_message_id(chat_id: int, message_id: int) -> int:
     """The id of the chat's last message before ``message_id``, or 0."""
     earlier = Message.objects.filter(chat_id=chat_id, pk__lt=message_id)

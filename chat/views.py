@@ -32,7 +32,7 @@ def _page(
             # The open chat is in the list; its row names it in the header.
             "header": next(r for r in chat_rows if r.chat_id == membership.chat_id),
             "items": items,
-            "cursor": items[-1].message.pk if items else 0,
+            "cursor": queries.cursor(items),
             "form": form or MessageForm(),
         }
     return TemplateResponse(request, "chat/chat.html", context, status=status)
