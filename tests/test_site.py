@@ -1,5 +1,6 @@
 """Project-wide behaviour: admin, health, CSRF, the database set-up."""
 
+import ast
 import uuid
 from functools import partial
 from pathlib import Path
@@ -136,3 +137,27 @@ def test_form_from_an_expired_page_is_refused_with_a_plain_explanation(
 
     assert response.status_code == 403
     assert "This page was out of date" in response.text
+
+
+@pytest.mark.parametrize(
+    ("app", "forbidden"),
+    [("accounts", {"social", "chat"}), ("social", {"chat"})],
+)
+def test_apps_depend_one_way(app: str, forbidden: set[str]) -> None:
+    """chat -> social -> accounts: an app never imports one above it."""
+    offenders = []
+    for path in Path(settings.BASE_DIR, app).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            offenders += [
+                f"{path.name}: {name}"
+                for name in names
+                if name.split(".")[0] in forbidden
+            ]
+
+    assert offenders == []
