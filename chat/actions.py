@@ -56,17 +56,25 @@ def do_send_message(
     Idempotent on ``client_token`` (M2): a form posted twice, by a double
     click, a retry or the back button, finds the message of the first post
     and returns it with ``False``, and nobody is told twice. The unique
-    constraint on (sender, client_token) settles two posts racing.
+    constraint on (chat, sender, client_token) settles two posts racing.
 
     The body must already be trimmed and within length (``MessageForm``).
     """
     sender = membership.user
-    existing = Message.objects.filter(sender=sender, client_token=client_token).first()
+    same_post = Message.objects.filter(
+        chat_id=membership.chat_id, sender=sender, client_token=client_token
+    )
+    existing = same_post.first()
     if existing is not None:
         return existing, False
 
     try:
         with transaction.atomic():
+            # Lock the chat before the message takes its id, so messages of
+            # one chat commit in id order and each push names a predecessor
+            # that is already visible (PostgreSQL; SQLite writes one at a
+            # time anyway).
+            Chat.objects.select_for_update().filter(pk=membership.chat_id).first()
             message = Message.objects.create(
                 chat_id=membership.chat_id,
                 sender=sender,
@@ -80,13 +88,15 @@ def do_send_message(
             # Everyone else has one more unread; the sender has read all.
             Membership.objects.filter(chat_id=membership.chat_id).exclude(
                 user=sender
-            ).update(unread_count=F("unread_count") + 1)
+            ).update(unread_count=F("unread_count") + 1, version=F("version") + 1)
             Membership.objects.filter(pk=membership.pk).update(
-                unread_count=0, last_read_message_id=message.pk
+                unread_count=0,
+                last_read_message_id=message.pk,
+                version=F("version") + 1,
             )
             transaction.on_commit(partial(events.message_sent, message.pk))
     except IntegrityError:
-        return Message.objects.get(sender=sender, client_token=client_token), False
+        return same_post.get(), False
 
     logger.info("message sent user=%s chat=%s", sender.pk, membership.chat_id)
     return message, True
@@ -119,7 +129,7 @@ def do_mark_read(membership: Membership, up_to_id: int | None = None) -> None:
         if (read_to, unread) == (current.last_read_message_id, current.unread_count):
             return
         Membership.objects.filter(pk=membership.pk).update(
-            last_read_message_id=read_to, unread_count=unread
+            last_read_message_id=read_to, unread_count=unread, version=F("version") + 1
         )
         transaction.on_commit(
             partial(events.chat_read, membership.chat_id, membership.user_id)

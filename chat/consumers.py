@@ -9,6 +9,7 @@ layer groups of ``accounts.live``.
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -45,6 +46,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     session_key: str
     groups_joined: list[str]
     recheck: "asyncio.Task[None]"
+    last_catch_up = -1e9
+    last_session_check = 0.0
 
     async def connect(self) -> None:
         # Accept first, then close with a reason: a refused handshake tells
@@ -116,7 +119,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
         elif action == "catch_up":
             chat_id = None if frame.get("chat") is None else _int(frame, "chat")
             after_id = 0 if frame.get("after") is None else _int(frame, "after", 0)
+            # Each catch-up costs queries and rendering; a client asking
+            # faster than any tab needs is told so and served nothing.
+            now = time.monotonic()
+            if now - self.last_catch_up < settings.NOVA_CATCH_UP_INTERVAL:
+                raise FrameError("Too many catch-up requests; wait a moment.")
+            self.last_catch_up = now
             html = await database_sync_to_async(self._catch_up)(chat_id, after_id)
+            if len(html.encode()) > settings.NOVA_WS_MAX_SEND:
+                raise FrameError("Too much changed to catch up here; reload the page.")
             await self.send(text_data=html)
         else:
             raise FrameError("Unknown action.")
@@ -142,6 +153,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         logs its user in (expired, flushed, password changed, deactivated)."""
         user_id = await database_sync_to_async(session_user_id)(self.session_key)
         if user_id == self.user.pk:
+            self.last_session_check = time.monotonic()
             return True
         logger.info("socket closed: session ended user=%s", self.user.pk)
         await self.live_logout({"html": live.session_ended_html()})
@@ -168,6 +180,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # Channel-layer events, sent by accounts.live.
 
     async def live_html(self, event: dict[str, Any]) -> None:
+        # A session can end without a log-out (expiry, a moderator). Before
+        # passing anything on, check it again if the last check is stale.
+        stale = time.monotonic() - self.last_session_check
+        if (
+            stale > settings.NOVA_WS_SESSION_TTL
+            and not await self._session_still_valid()
+        ):
+            return
         await self.send(text_data=event["html"])
 
     async def live_logout(self, event: dict[str, Any]) -> None:

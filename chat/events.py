@@ -31,7 +31,7 @@ def message_sent(message_id: int) -> None:
     # Render each distinct fragment once, however many members share it.
     message_html: dict[tuple[bool, str], str] = {}
     row_html: dict[queries.ChatRow, str] = {}
-    total_html: dict[int, str] = {}
+    total_html: dict[queries.UnreadTotal, str] = {}
     deliveries = []
     for row, membership in zip(rows, memberships, strict=True):
         item = queries.message_item(message, membership.user_id, remarks, prev_id)
@@ -40,7 +40,7 @@ def message_sent(message_id: int) -> None:
         if variant not in message_html:
             message_html[variant] = fragments.message(item)
         if row not in row_html:
-            row_html[row] = fragments.chat_row(row, move_to_top=True)
+            row_html[row] = fragments.chat_row(row)
         if total not in total_html:
             total_html[total] = fragments.unread_total(total)
         deliveries.append(
@@ -53,18 +53,16 @@ def message_sent(message_id: int) -> None:
 
 
 def chat_opened(chat_id: int) -> None:
-    """Show a new chat at the top of every member's chat list."""
-    _send_rows(chat_id, move_to_top=True)
+    """Show a new chat in every member's chat list."""
+    _send_rows(chat_id)
 
 
 def chat_read(chat_id: int, user_id: int) -> None:
     """Clear the unread badge of a chat in every tab of this member (M9)."""
-    _send_rows(chat_id, move_to_top=False, only_user_id=user_id)
+    _send_rows(chat_id, only_user_id=user_id)
 
 
-def _send_rows(
-    chat_id: int, *, move_to_top: bool, only_user_id: int | None = None
-) -> None:
+def _send_rows(chat_id: int, only_user_id: int | None = None) -> None:
     selected = queries.memberships_for_rows().filter(chat_id=chat_id)
     if only_user_id is not None:
         selected = selected.filter(user_id=only_user_id)
@@ -74,7 +72,7 @@ def _send_rows(
     live.send_html(
         (
             membership.user_id,
-            fragments.chat_row(row, move_to_top=move_to_top)
+            fragments.chat_row(row)
             + fragments.unread_total(totals[membership.user_id]),
         )
         for row, membership in zip(rows, memberships, strict=True)

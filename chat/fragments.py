@@ -2,9 +2,11 @@
 responses of ``chat.views`` and the live events of ``chat.events``, so the
 two can never drift apart (STYLE.md habit 3)."""
 
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
-from chat.queries import CatchUp, ChatRow, MessageItem, cursor
+from chat.queries import CatchUp, ChatRow, MessageItem, UnreadTotal, cursor
 
 PAGE = "chat/chat.html"
 
@@ -17,30 +19,48 @@ def message(item: MessageItem) -> str:
     return render_to_string(f"{PAGE}#message_oob", {"item": item})
 
 
-def chat_row(row: ChatRow, *, move_to_top: bool) -> str:
-    """One chat-list row, wrapped to replace the old one in place or to
-    move to the top of the list (a chat with news)."""
-    partial = "chat_row_moved" if move_to_top else "chat_row_updated"
-    return render_to_string(f"{PAGE}#{partial}", {"row": row})
+def chat_row(row: ChatRow) -> str:
+    """One chat-list row, wrapped to take its place in the list: nova.js
+    puts it where its sort key says, unless the page has a newer version."""
+    return render_to_string(f"{PAGE}#chat_rows_pushed", {"chat_rows": [row]})
 
 
-def unread_total(total: int) -> str:
+def unread_total(total: UnreadTotal) -> str:
     """The total unread badge in the navigation (and so the page title)."""
     return render_to_string("chat/_unread_total.html", {"total": total, "oob": True})
 
 
 def catch_up(state: CatchUp) -> str:
     """Everything a tab whose socket (re)opened may have missed: a fresh
-    chat list and badges, and the open chat's messages after the newest
-    one the tab shows."""
+    chat list and badges, and the open chat's messages after its cursor.
+
+    A websocket frame has a size limit (daphne's is 1 MiB), and a message
+    can render to tens of kilobytes, so the messages are cut to
+    ``NOVA_CATCH_UP_BYTES``: when appending, the oldest that fit, marked to
+    continue on the tab's next request; when replacing, the newest.
+    """
+    budget = settings.NOVA_CATCH_UP_BYTES
+    ordered = reversed(state.items) if state.reset else state.items
+    kept: list[tuple[MessageItem, str]] = []
+    size = 0
+    for item in ordered:
+        html = render_to_string(f"{PAGE}#message", {"item": item})
+        if kept and size + len(html) > budget:
+            break
+        kept.append((item, html))
+        size += len(html)
+    if state.reset:
+        kept.reverse()
     return render_to_string(
         f"{PAGE}#catch_up",
         {
             "chat_rows": state.chat_rows,
             "chat_id": state.chat_id,
-            "items": state.items,
+            "items": [item for item, _ in kept],
+            "messages_html": mark_safe("".join(html for _, html in kept)),
+            "continues": not state.reset and len(kept) < len(state.items),
             "reset": state.reset,
-            "cursor": cursor(state.items),
+            "cursor": cursor([item for item, _ in kept]),
             "unread_total": state.unread_total,
             "incoming_count": state.incoming_count,
         },

@@ -71,6 +71,9 @@ class Membership(models.Model):
     last_read_message_id = models.BigIntegerField(default=0)
     muted = models.BooleanField(default=False)
     pinned = models.BooleanField(default=False)
+    # Bumped whenever what this member's chat-list row shows changes. Live
+    # updates can overtake each other; a tab keeps the highest version.
+    version = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -114,7 +117,7 @@ class Message(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["sender", "client_token"],
+                fields=["chat", "sender", "client_token"],
                 condition=Q(client_token__isnull=False),
                 name="chat_message_unique_client_token",
             ),

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import User
 from chat.models import Chat, Membership, Message
@@ -31,6 +31,22 @@ class ChatRow:
     unread_count: int
     muted: bool
     pinned: bool
+    version: int
+
+    @property
+    def sort_key(self) -> str:
+        """Orders rows as the chat list does, compared as text, descending:
+        pinned first, then by last activity, then the newer chat."""
+        return f"{int(self.pinned)}|{self.last_activity_iso}|{self.chat_id:020d}"
+
+
+@dataclass(frozen=True)
+class UnreadTotal:
+    """A user's unread messages over all chats that are not muted, with the
+    sum of their membership versions, which only grows (see Membership)."""
+
+    count: int
+    version: int
 
 
 @dataclass(frozen=True)
@@ -105,6 +121,7 @@ def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
                 unread_count=membership.unread_count,
                 muted=membership.muted,
                 pinned=membership.pinned,
+                version=membership.version,
             )
         )
     return rows
@@ -138,16 +155,23 @@ def chat_list(user: User) -> list[ChatRow]:
     return membership_rows(memberships)
 
 
-def unread_totals(user_ids: Iterable[int]) -> dict[int, int]:
-    """Each user's unread messages over all chats that are not muted."""
+def unread_totals(user_ids: Iterable[int]) -> dict[int, UnreadTotal]:
+    """Each user's unread total (C1, M9), in one query."""
     ids = list(user_ids)
     rows = (
-        Membership.objects.filter(user_id__in=ids, muted=False)
+        Membership.objects.filter(user_id__in=ids)
         .values("user_id")
-        .annotate(total=Sum("unread_count"))
+        .annotate(
+            count=Sum("unread_count", filter=Q(muted=False)), version=Sum("version")
+        )
     )
-    totals = dict.fromkeys(ids, 0)
-    totals.update({row["user_id"]: row["total"] or 0 for row in rows})
+    totals = dict.fromkeys(ids, UnreadTotal(0, 0))
+    totals.update(
+        {
+            row["user_id"]: UnreadTotal(row["count"] or 0, row["version"] or 0)
+            for row in rows
+        }
+    )
     return totals
 
 
@@ -215,7 +239,7 @@ class CatchUp:
     # True when the tab missed more than a page: ``items`` is then the
     # newest page, to replace what the tab shows rather than extend it.
     reset: bool
-    unread_total: int
+    unread_total: UnreadTotal
     incoming_count: int
 
 

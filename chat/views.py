@@ -13,7 +13,7 @@ from chat.access import access_membership
 from chat.actions import do_mark_read, do_send_message
 from chat.forms import MessageForm
 from chat.models import Membership
-from nova_site.http import AuthedRequest
+from nova_site.http import AuthedRequest, visited_directly
 
 
 def _page(
@@ -51,8 +51,10 @@ def chat_detail(request: AuthedRequest, chat_id: int) -> TemplateResponse:
     user = request.user
     membership = access_membership(user, chat_id)
 
-    # Opening a chat reads it (M7), with or without JavaScript.
-    do_mark_read(membership)
+    # Opening a chat reads it (M7), with or without JavaScript; another
+    # site making the browser fetch this page reads nothing.
+    if visited_directly(request):
+        do_mark_read(membership)
 
     return _page(request, user, membership)
 

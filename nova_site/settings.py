@@ -215,10 +215,21 @@ NOVA_HISTORY_PAGE_SIZE = 50
 # A tab that missed more than this many messages gets the newest page
 # afresh instead of everything it missed (L3).
 NOVA_CATCH_UP_LIMIT = 500
+# ... sent in parts of at most this many bytes of rendered messages, well
+# under daphne's 1 MiB frame limit.
+NOVA_CATCH_UP_BYTES = 256 * 1024
+# A catch-up larger than this (a chat list of thousands) is refused with
+# advice to reload rather than killing the socket.
+NOVA_WS_MAX_SEND = 1000 * 1000
+# A socket may ask for a catch-up this often at most.
+NOVA_CATCH_UP_INTERVAL = 0.25
 # Websocket frames larger than this are refused with an error frame (L4).
 NOVA_WS_MAX_FRAME = 16 * 1024
 # How often an open socket re-checks its session and renews its groups.
 NOVA_WS_RECHECK_SECONDS = 300
+# A push to a socket whose session was last confirmed longer ago than this
+# confirms it first.
+NOVA_WS_SESSION_TTL = 15
 
 LOGGING = {
     "version": 1,

@@ -411,3 +411,31 @@ def test_reading_repairs_an_unread_count_that_drifted(
     do_mark_read(membership(bob, private_chat))
 
     assert membership(bob, private_chat).unread_count == 0
+
+
+def test_chat_page_fetched_by_another_site_marks_nothing_read(
+    private_chat: Chat, alice: User, bob: User, client_for
+) -> None:
+    send(client_for(alice), private_chat, "unseen")
+
+    client_for(bob).get(
+        reverse("chat:detail", args=[private_chat.pk]),
+        HTTP_SEC_FETCH_SITE="same-site",
+        HTTP_SEC_FETCH_DEST="image",
+    )
+
+    assert membership(bob, private_chat).unread_count == 1
+
+
+def test_same_client_token_in_another_chat_is_another_message(
+    alice: User, bob: User, carol: User, client_for
+) -> None:
+    with_bob, with_carol = befriend(alice, bob), befriend(alice, carol)
+    client, token = client_for(alice), uuid.uuid4()
+
+    send(client, with_bob, "to bob", token)
+    send(client, with_carol, "to carol", token)
+
+    assert Message.objects.get(chat=with_carol, kind=Message.Kind.TEXT).body == (
+        "to carol"
+    )

@@ -1,5 +1,6 @@
 """The websocket: who may connect, what each tab is pushed, bad frames."""
 
+import asyncio
 import json
 import re
 import uuid
@@ -155,10 +156,9 @@ async def test_read_frame_clears_the_count_in_every_tab(alice: User, bob: User) 
 
     for tab in (first_tab, second_tab):
         html = await tab.receive_from(timeout=2)
-        # Replaced in place (the row itself is the out-of-band element),
-        # not moved to the top: reading is not news.
-        assert re.search(rf'<li id="chat-row-{chat.pk}"[^>]*hx-swap-oob="true"', html)
-        assert "afterbegin:#chat-list" not in html
+        # The row comes with a newer version than the tab shows, which
+        # nova.js files by its sort key (reading does not change it).
+        assert re.search(rf'<li id="chat-row-{chat.pk}"[^>]*data-version="2"', html)
         assert 'data-total="0"' in html
         await tab.disconnect()
     unread = await sync_to_async(lambda: membership(bob, chat).unread_count)()
@@ -370,7 +370,7 @@ async def test_reconnecting_tab_catches_up_on_missed_messages(
     assert f'id="message-{seen}"' not in html
     positions = [html.index(f'id="message-{pk}"') for pk in missed]
     assert positions == sorted(positions)
-    assert 'hx-swap-oob="innerHTML:#chat-list"' in html
+    assert 'hx-swap-oob="afterbegin:#chat-list"' in html
     assert 'data-total="4"' in html  # nothing was marked read
     await tab.disconnect()
 
@@ -530,4 +530,80 @@ async def test_catch_up_after_more_than_the_limit_replaces_the_list(
     )
     assert html.count('class="message"') == 5
     assert f'id="message-{missed[1]}"' not in html
+    await tab.disconnect()
+
+
+async def test_large_catch_up_comes_in_parts_under_the_frame_limit(
+    alice: User, bob: User, settings
+) -> None:
+    settings.NOVA_CATCH_UP_BYTES = 20_000
+    chat = await befriended(alice, bob)
+    seen = await send(alice, chat, "seen")
+    missed = [await send(alice, chat, "&" * 4000) for _ in range(3)]
+    tab = await open_socket(bob)
+    frame = {"action": "catch_up", "chat": chat.pk}
+
+    await tab.send_to(text_data=json.dumps({**frame, "after": seen}))
+    first = await tab.receive_from(timeout=2)
+    await asyncio.sleep(settings.NOVA_CATCH_UP_INTERVAL)
+    await tab.send_to(text_data=json.dumps({**frame, "after": missed[0]}))
+    second = await tab.receive_from(timeout=2)
+
+    assert len(first.encode()) < 40_000
+    assert f'id="message-{missed[0]}"' in first
+    assert f'id="message-{missed[1]}"' not in first
+    assert "data-catch-up-continues" in first
+    assert f'id="message-{missed[1]}"' in second
+    await tab.disconnect()
+
+
+async def test_catch_up_requests_faster_than_a_tab_needs_are_refused(
+    alice: User, settings
+) -> None:
+    settings.NOVA_CATCH_UP_INTERVAL = 60
+    tab = await open_socket(alice)
+
+    await tab.send_to(text_data=json.dumps({"action": "catch_up"}))
+    await tab.receive_from(timeout=2)
+    await tab.send_to(text_data=json.dumps({"action": "catch_up"}))
+
+    assert "Too many catch-up requests" in await tab.receive_from(timeout=2)
+    await tab.disconnect()
+
+
+async def test_push_to_a_socket_whose_session_ended_closes_it_instead(
+    alice: User, bob: User, settings
+) -> None:
+    settings.NOVA_WS_SESSION_TTL = 0
+    chat = await befriended(alice, bob)
+    tab = await open_socket(bob)
+
+    await sync_to_async(Session.objects.filter(expire_date__isnull=False).delete)()
+    await send(alice, chat, "for bob's eyes only")
+    html = await tab.receive_from(timeout=2)
+
+    assert "for bob" not in html
+    assert "You have been logged out." in html
+    assert (await tab.receive_output(timeout=2))["code"] == 4001
+
+
+async def test_pushed_rows_and_totals_carry_growing_versions(
+    alice: User, bob: User
+) -> None:
+    chat = await befriended(alice, bob)
+    tab = await open_socket(bob)
+
+    await send(alice, chat, "one")
+    first = await tab.receive_from(timeout=2)
+    await send(alice, chat, "two")
+    second = await tab.receive_from(timeout=2)
+
+    def versions(html: str) -> tuple[int, int]:
+        row = re.search(rf'id="chat-row-{chat.pk}"[^>]*data-version="(\d+)"', html)
+        total = re.search(r'id="nav-unread"[^>]*data-version="(\d+)"', html)
+        assert row
+        assert total
+        return int(row[1]), int(total[1])
+
+    assert versions(first) < versions(second)
     await tab.disconnect()

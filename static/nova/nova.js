@@ -140,10 +140,16 @@
 
   // After a drop, try again soon: at most five seconds apart, with jitter
   // so a restarted server is not met by every tab at the same instant.
+  // A socket that keeps closing right after it opens backs off too.
+  let openedAt = 0;
+  let quickCloses = 0;
   htmx.config.wsReconnectDelay = function (retryCount) {
-    const ceiling = Math.min(500 * Math.pow(2, retryCount), 5000);
+    const tries = Math.max(retryCount, quickCloses);
+    const ceiling = Math.min(500 * Math.pow(2, tries), quickCloses > 2 ? 30000 : 5000);
     return ceiling / 2 + Math.random() * (ceiling / 2);
   };
+  // Pages come from the server each time; keep no copies in storage.
+  htmx.config.historyCacheSize = 0;
 
   // A request that fails says why; what was typed stays put.
   document.addEventListener("htmx:sendError", function () {
@@ -170,14 +176,27 @@
     if (event.key !== "Enter" || event.shiftKey || event.isComposing || touchOnly) return;
     if (!(field instanceof HTMLTextAreaElement) || !field.hasAttribute("data-enter-sends")) return;
     event.preventDefault();
-    if (field.value.trim()) field.form.requestSubmit();
+    if (!field.value.trim()) return;
+    // One message at a time: Enter while one is on its way sends the new
+    // text right after it.
+    if (field.form.classList.contains("htmx-request")) sendAfterSwap = true;
+    else field.form.requestSubmit();
   });
 
   // A draft is kept in this tab's session storage until it is sent, so a
   // reload, a log-in after an expired session or a crash loses nothing.
   function draftKey(field) {
-    return "nova:draft:" + field.form.getAttribute("action");
+    return "nova:draft:" + document.body.dataset.userId + ":" +
+      field.form.getAttribute("action");
   }
+
+  // Logging out leaves no draft behind for the next person at this browser.
+  document.addEventListener("submit", function (event) {
+    if (!event.target.matches("[data-log-out]")) return;
+    Object.keys(sessionStorage).forEach(function (key) {
+      if (key.indexOf("nova:draft:") === 0) sessionStorage.removeItem(key);
+    });
+  });
 
   function restoreDraft() {
     const field = document.querySelector("#send-form textarea");
@@ -196,6 +215,7 @@
   // the message was on its way is moved into the new form, not lost.
   let sentText = null;
   let draftText = null;
+  let sendAfterSwap = false;
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.detail.elt.id !== "send-form") return;
@@ -205,7 +225,15 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.target.id !== "send-form") return;
     const typed = event.detail.target.querySelector("textarea").value;
-    draftText = typed !== sentText ? typed : null;
+    const refused = event.detail.xhr.responseText.indexOf('id="send-errors"') !== -1;
+    if (refused || typed === sentText) {
+      // Refused: the answer holds the sent text and its error; anything
+      // typed since is kept instead, as it includes the sent text.
+      draftText = refused && typed !== sentText ? typed : null;
+    } else {
+      // Sent: keep only what was typed after it.
+      draftText = typed.indexOf(sentText) === 0 ? typed.slice(sentText.length) : typed;
+    }
   });
 
   document.addEventListener("htmx:afterSwap", function (event) {
@@ -217,7 +245,32 @@
     if (field.value) sessionStorage.setItem(draftKey(field), field.value);
     else sessionStorage.removeItem(draftKey(field));
     field.focus();
+    if (sendAfterSwap && field.value.trim()) field.form.requestSubmit();
+    sendAfterSwap = false;
   });
+
+  function isOlder(incoming, current) {
+    return "version" in incoming.dataset && "version" in current.dataset &&
+      Number(incoming.dataset.version) < Number(current.dataset.version);
+  }
+
+  // Chat-list rows, pushed or caught up, go where their sort key says
+  // (descending), replacing an older version of themselves and never a
+  // newer one.
+  function fileRows(list, rows) {
+    rows.forEach(function (row) {
+      row.remove();
+      const current = document.getElementById(row.id);
+      if (current && !isOlder(current, row)) return;
+      if (current) current.remove();
+      const after = Array.from(list.children).find(function (el) {
+        return (el.dataset.sort || "") < row.dataset.sort;
+      });
+      list.insertBefore(row, after || null);
+      htmx.process(row);
+      localiseTimes(row);
+    });
+  }
 
   // A push names every place it may update; a page shows only some of
   // them (the chat list is not on the friends page). Out-of-band elements
@@ -232,7 +285,9 @@
         if (!how) return;
         const at = how.indexOf(":");
         const selector = at > 0 ? how.slice(at + 1) : "#" + CSS.escape(element.id);
-        if (!document.querySelector(selector)) element.remove();
+        const target = document.querySelector(selector);
+        // Updates can overtake each other; an older version never wins.
+        if (!target || isOlder(element, target)) element.remove();
       });
       return template.innerHTML;
     },
@@ -245,6 +300,10 @@
   // absence) is left to htmx to swap in.
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     const list = event.detail.target;
+    if (list.hasAttribute("data-chat-list")) {
+      fileRows(list, Array.from(event.detail.fragment.children));
+      return;
+    }
     if (!list.hasAttribute("data-message-list")) return;
     const items = Array.from(event.detail.fragment.children).filter(function (el) {
       return el.dataset && el.dataset.messageId;
@@ -270,6 +329,7 @@
   // or was offline.
   document.addEventListener("htmx:wsOpen", function (event) {
     socket = event.detail.socketWrapper;
+    openedAt = Date.now();
     reportedReadId = 0;
     showLiveState("open", "connected");
     showError("");
@@ -278,18 +338,22 @@
 
   document.addEventListener("htmx:wsClose", function (event) {
     socket = null;
+    quickCloses = Date.now() - openedAt < 3000 ? quickCloses + 1 : 0;
     showLiveState("closed", "offline, reconnecting");
     // 4001: this session ended (logged out elsewhere, A4); 4401: it was
     // never logged in, or the page belongs to another user.
     const code = event.detail.event.code;
     if (code === 4001 || code === 4401) {
-      window.location.assign(document.body.dataset.loginUrl);
+      const back = encodeURIComponent(window.location.pathname);
+      window.location.assign(document.body.dataset.loginUrl + "?next=" + back);
     }
   });
 
-  document.addEventListener("htmx:wsAfterMessage", function () {
+  document.addEventListener("htmx:wsAfterMessage", function (event) {
     refresh(document);
     reportRead();
+    // A catch-up too large for one frame comes in parts; ask for the next.
+    if (event.detail.message.indexOf("data-catch-up-continues") !== -1) catchUp(false);
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
