@@ -1,7 +1,8 @@
 """The one websocket of each open tab (L1-L5).
 
 The consumer parses a frame, checks access with the same helpers as the
-views, calls one action and answers. Everything it pushes was rendered by
+views, calls one action or query and answers with fragments from
+``chat.fragments``. Everything else it passes on was rendered by
 ``chat.events`` or ``social.events`` and reaches it through the channel
 layer groups of ``accounts.live``.
 """
@@ -125,10 +126,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
             if now - self.last_catch_up < settings.NOVA_CATCH_UP_INTERVAL:
                 raise FrameError("Too many catch-up requests; wait a moment.")
             self.last_catch_up = now
-            html = await database_sync_to_async(self._catch_up)(chat_id, after_id)
-            if len(html.encode()) > settings.NOVA_WS_MAX_SEND:
+            frames = await database_sync_to_async(self._catch_up)(chat_id, after_id)
+            if any(len(html.encode()) > settings.NOVA_WS_MAX_SEND for html in frames):
                 raise FrameError("Too much changed to catch up here; reload the page.")
-            await self.send(text_data=html)
+            for html in frames:
+                await self.send(text_data=html)
         else:
             raise FrameError("Unknown action.")
 
@@ -139,7 +141,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             raise FrameError("You are not in that chat.") from None
         do_mark_read(membership, up_to_id)
 
-    def _catch_up(self, chat_id: int | None, after_id: int) -> str:
+    def _catch_up(self, chat_id: int | None, after_id: int) -> list[str]:
         membership = None
         if chat_id is not None:
             try:

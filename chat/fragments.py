@@ -30,38 +30,48 @@ def unread_total(total: UnreadTotal) -> str:
     return render_to_string("chat/_unread_total.html", {"total": total, "oob": True})
 
 
-def catch_up(state: CatchUp) -> str:
-    """Everything a tab whose socket (re)opened may have missed: a fresh
-    chat list and badges, and the open chat's messages after its cursor.
+def catch_up(state: CatchUp) -> list[str]:
+    """Everything a tab whose socket (re)opened may have missed, as one or
+    more frames: a fresh chat list and badges, and the open chat's messages
+    after its cursor.
 
     A websocket frame has a size limit (daphne's is 1 MiB), and a message
-    can render to tens of kilobytes, so the messages are cut to
-    ``NOVA_CATCH_UP_BYTES``: when appending, the oldest that fit, marked to
-    continue on the tab's next request; when replacing, the newest.
+    can render to tens of kilobytes, so the messages go in parts of at most
+    ``NOVA_CATCH_UP_BYTES``, oldest first. When the tab's list is to be
+    replaced, only the newest messages that fit one part are sent.
     """
     budget = settings.NOVA_CATCH_UP_BYTES
-    ordered = reversed(state.items) if state.reset else state.items
-    kept: list[tuple[MessageItem, str]] = []
+    parts: list[list[tuple[MessageItem, str]]] = [[]]
     size = 0
+    ordered = reversed(state.items) if state.reset else state.items
     for item in ordered:
         html = render_to_string(f"{PAGE}#message", {"item": item})
-        if kept and size + len(html) > budget:
-            break
-        kept.append((item, html))
+        if parts[-1] and size + len(html) > budget:
+            if state.reset:
+                break
+            parts.append([])
+            size = 0
+        parts[-1].append((item, html))
         size += len(html)
     if state.reset:
-        kept.reverse()
-    return render_to_string(
-        f"{PAGE}#catch_up",
-        {
-            "chat_rows": state.chat_rows,
+        parts[0].reverse()
+
+    frames: list[str] = []
+    for index, part in enumerate(parts):
+        items = [item for item, _ in part]
+        context: dict[str, object] = {
             "chat_id": state.chat_id,
-            "items": [item for item, _ in kept],
-            "messages_html": mark_safe("".join(html for _, html in kept)),
-            "continues": not state.reset and len(kept) < len(state.items),
+            "items": items,
+            "messages_html": mark_safe("".join(html for _, html in part)),
             "reset": state.reset,
-            "cursor": cursor([item for item, _ in kept]),
-            "unread_total": state.unread_total,
-            "incoming_count": state.incoming_count,
-        },
-    )
+            "cursor": cursor(items),
+            "first": index == 0,
+        }
+        if index == 0:
+            context |= {
+                "chat_rows": state.chat_rows,
+                "unread_total": state.unread_total,
+                "incoming_count": state.incoming_count,
+            }
+        frames.append(render_to_string(f"{PAGE}#catch_up", context))
+    return frames

@@ -72,8 +72,12 @@ def send_message(request: AuthedRequest, chat_id: int) -> HttpResponse:
     if not form.is_valid():
         # The text comes back in the form, so nothing typed is lost.
         if request.htmx:
+            # 422: htmx swaps the form in (see nova.js) and the tab knows
+            # the message was refused.
             context = {"form": form, "membership": membership}
-            return TemplateResponse(request, "chat/chat.html#send_form", context)
+            return TemplateResponse(
+                request, "chat/chat.html#send_form", context, status=422
+            )
         return _page(request, user, membership, form=form, status=400)
 
     message, _ = do_send_message(

@@ -84,7 +84,7 @@ def friend_requests_closed(request_ids: list[int], user_id: int, other_id: int) 
 def friends_made(user_id: int, other_id: int, closed_request_ids: list[int]) -> None:
     counts = incoming_request_counts([user_id, other_id])
     results = _search_results(user_id, other_id)
-    friendships = Friendship.objects.select_related("friend").filter(
+    friendships = Friendship.objects.select_related("friend", "group").filter(
         user_id__in=[user_id, other_id], friend_id__in=[user_id, other_id]
     )
     live.send_html(

@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap
 
 from accounts.access import access_active_user
@@ -31,9 +32,9 @@ SEARCH_PAGE_SIZE = 20
 
 def _friends_url(request: AuthedRequest) -> str:
     """The friends page, keeping the search the user was looking at."""
-    params = {key: request.POST[key] for key in ("q", "page") if request.POST.get(key)}
     url = reverse("social:friends")
-    return f"{url}?{urlencode(params)}" if params else url
+    query = request.POST.get("q")
+    return f"{url}?{urlencode({'q': query})}" if query else url
 
 
 def _search_context(request: AuthedRequest, user: User) -> dict[str, object]:
@@ -50,11 +51,13 @@ def _search_context(request: AuthedRequest, user: User) -> dict[str, object]:
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")
 def friends(request: AuthedRequest) -> TemplateResponse:
     user = request.user
     context = _search_context(request, user)
-    if request.htmx:
-        # The search box asks for its results alone.
+    if request.htmx and not request.htmx.history_restore_request:
+        # The search box asks for its results alone; Back and Forward ask
+        # for the whole page.
         return TemplateResponse(request, "social/friends.html#search_results", context)
     context |= {
         "incoming_requests": queries.incoming_requests(user),

@@ -125,7 +125,7 @@ def test_too_long_message_is_refused_and_the_text_is_kept(
 
     response = send(client_for(alice), private_chat, body, HTTP_HX_REQUEST="true")
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "at most 4,000 characters; this one has 4,001" in response.text
     assert body in response.text
     assert not Message.objects.filter(kind=Message.Kind.TEXT).exists()

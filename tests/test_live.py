@@ -1,6 +1,5 @@
 """The websocket: who may connect, what each tab is pushed, bad frames."""
 
-import asyncio
 import json
 import re
 import uuid
@@ -541,19 +540,19 @@ async def test_large_catch_up_comes_in_parts_under_the_frame_limit(
     seen = await send(alice, chat, "seen")
     missed = [await send(alice, chat, "&" * 4000) for _ in range(3)]
     tab = await open_socket(bob)
-    frame = {"action": "catch_up", "chat": chat.pk}
 
-    await tab.send_to(text_data=json.dumps({**frame, "after": seen}))
-    first = await tab.receive_from(timeout=2)
-    await asyncio.sleep(settings.NOVA_CATCH_UP_INTERVAL)
-    await tab.send_to(text_data=json.dumps({**frame, "after": missed[0]}))
-    second = await tab.receive_from(timeout=2)
+    await tab.send_to(
+        text_data=json.dumps({"action": "catch_up", "chat": chat.pk, "after": seen})
+    )
+    frames = [await tab.receive_from(timeout=2) for _ in missed]
 
-    assert len(first.encode()) < 40_000
-    assert f'id="message-{missed[0]}"' in first
-    assert f'id="message-{missed[1]}"' not in first
-    assert "data-catch-up-continues" in first
-    assert f'id="message-{missed[1]}"' in second
+    assert all(len(frame.encode()) < 40_000 for frame in frames)
+    for frame, message_id in zip(frames, missed, strict=True):
+        assert frame.count('class="message"') == 1
+        assert f'id="message-{message_id}"' in frame
+    assert "chat-list" in frames[0]
+    assert "chat-list" not in frames[1]
+    assert await tab.receive_nothing(timeout=0.2)
     await tab.disconnect()
 
 

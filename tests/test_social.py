@@ -1075,3 +1075,17 @@ def test_search_for_a_nul_character_finds_nobody_without_error(
     response = client_for(alice).get(reverse("social:friends"), {"q": "\x00"})
 
     assert response.status_code == 200
+
+
+def test_back_button_gets_the_whole_friends_page_not_the_results_alone(
+    alice: User, bob: User, client_for
+) -> None:
+    response = client_for(alice).get(
+        reverse("social:friends"),
+        {"q": "bo"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
+
+    assert 'id="friend-list"' in response.text
+    assert "HX-Request" in response["Vary"]

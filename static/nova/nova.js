@@ -7,6 +7,11 @@
 
   let socket = null;
   let reportedReadId = 0;
+  // The send form: what was sent, what was typed meanwhile, and whether
+  // Enter was pressed while a message was on its way.
+  let sentText = null;
+  let draftText = null;
+  let sendAfterSwap = false;
   let readTimer = null;
   let catchUpTimer = null;
 
@@ -150,6 +155,8 @@
   };
   // Pages come from the server each time; keep no copies in storage.
   htmx.config.historyCacheSize = 0;
+  // A refused form (422) is swapped in, to show its errors.
+  htmx.config.responseHandling.unshift({ code: "422", swap: true });
 
   // A request that fails says why; what was typed stays put.
   document.addEventListener("htmx:sendError", function () {
@@ -213,10 +220,6 @@
 
   // The send form is replaced by the server's answer. Text typed while
   // the message was on its way is moved into the new form, not lost.
-  let sentText = null;
-  let draftText = null;
-  let sendAfterSwap = false;
-
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.detail.elt.id !== "send-form") return;
     sentText = event.detail.elt.querySelector("textarea").value;
@@ -225,7 +228,7 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.target.id !== "send-form") return;
     const typed = event.detail.target.querySelector("textarea").value;
-    const refused = event.detail.xhr.responseText.indexOf('id="send-errors"') !== -1;
+    const refused = event.detail.xhr.status === 422;
     if (refused || typed === sentText) {
       // Refused: the answer holds the sent text and its error; anything
       // typed since is kept instead, as it includes the sent text.
@@ -234,6 +237,14 @@
       // Sent: keep only what was typed after it.
       draftText = typed.indexOf(sentText) === 0 ? typed.slice(sentText.length) : typed;
     }
+  });
+
+  // A send that failed outright (no answer, an error) swaps nothing; its
+  // text is still in the form, and nothing is to be sent after it.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.elt.id !== "send-form" || event.detail.successful) return;
+    sentText = null;
+    sendAfterSwap = false;
   });
 
   document.addEventListener("htmx:afterSwap", function (event) {
@@ -349,11 +360,10 @@
     }
   });
 
-  document.addEventListener("htmx:wsAfterMessage", function (event) {
-    refresh(document);
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    syncTitle();
+    markActiveRow();
     reportRead();
-    // A catch-up too large for one frame comes in parts; ask for the next.
-    if (event.detail.message.indexOf("data-catch-up-continues") !== -1) catchUp(false);
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {

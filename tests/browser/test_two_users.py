@@ -489,3 +489,23 @@ def test_typing_on_after_enter_keeps_only_the_new_words(
 
     expect(own_messages(alice.page).filter(has_text="first")).to_have_count(1)
     expect(field).to_have_value(", and then more")
+
+
+def test_refused_message_shows_why_and_keeps_the_text(
+    friends: tuple[Person, Person, str],
+) -> None:
+    alice, _, chat_url = friends
+    alice.page.goto(chat_url)
+    wait_until_live(alice.page)
+    field = alice.page.get_by_label("Message", exact=True)
+    too_long = "x" * 4001
+
+    field.fill(too_long)
+    alice.page.get_by_role("button", name="Send").click()
+
+    expect(alice.page.locator("#send-errors")).to_contain_text(
+        "at most 4,000 characters"
+    )
+    expect(field).to_have_value(too_long)
+    expect(own_messages(alice.page)).to_have_count(0)
+    expect(alice.page.locator("#live-error")).to_be_empty()
