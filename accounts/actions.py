@@ -1,10 +1,12 @@
 """Every change to accounts data. Live events are sent after commit."""
 
 import logging
+from collections.abc import Iterable
 from functools import partial
 
 from django.contrib.auth import login, logout
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpRequest
 
 from accounts import live
@@ -56,3 +58,11 @@ def do_log_out(request: HttpRequest) -> None:
 
 def _announce_session_end(session_keys: list[str]) -> None:
     live.end_sessions(session_keys, live.session_ended_html())
+
+
+def bump_live_version(user_ids: Iterable[int]) -> None:
+    """Record that what these users' pages show has changed (see
+    ``User.live_version``). The caller holds the transaction."""
+    User.objects.filter(pk__in=list(user_ids)).update(
+        live_version=F("live_version") + 1
+    )

@@ -42,6 +42,11 @@ class User(AbstractUser):
     email = models.EmailField("email address", blank=True)
     phone = models.CharField("phone", max_length=16, blank=True)
     avatar = models.ImageField(upload_to="avatars/", blank=True)
+    # Counts changes to what this user's pages show live (chat-list rows,
+    # the unread total). Every action that changes them bumps it in its
+    # transaction, and every push carries the value read with its data, so
+    # a tab never lets an older update replace a newer one.
+    live_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects: ClassVar[NovaUserManager] = NovaUserManager()
 

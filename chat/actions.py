@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.actions import bump_live_version
 from accounts.models import User
 from chat import events
 from chat.models import Chat, Membership, Message
@@ -43,6 +44,7 @@ def do_open_private_chat(user: User, other: User) -> Chat:
         body=f"{user.username} and {other.username} are now friends",
     )
     Chat.objects.filter(pk=chat.pk).update(last_message=line)
+    bump_live_version([user.pk, other.pk])
     transaction.on_commit(partial(events.chat_opened, chat.pk))
     logger.info("private chat opened chat=%s users=%s,%s", chat.pk, user.pk, other.pk)
     return chat
@@ -88,11 +90,15 @@ def do_send_message(
             # Everyone else has one more unread; the sender has read all.
             Membership.objects.filter(chat_id=membership.chat_id).exclude(
                 user=sender
-            ).update(unread_count=F("unread_count") + 1, version=F("version") + 1)
+            ).update(unread_count=F("unread_count") + 1)
             Membership.objects.filter(pk=membership.pk).update(
                 unread_count=0,
                 last_read_message_id=message.pk,
-                version=F("version") + 1,
+            )
+            bump_live_version(
+                Membership.objects.filter(chat_id=membership.chat_id).values_list(
+                    "user_id", flat=True
+                )
             )
             transaction.on_commit(partial(events.message_sent, message.pk))
     except IntegrityError:
@@ -107,9 +113,9 @@ def do_mark_read(membership: Membership, up_to_id: int | None = None) -> None:
 
     The read mark only moves forward: a stale tab reporting an older id
     leaves it. The unread count is counted afresh each time, so a count
-    that drifted (a message whose id is below the mark but that committed
-    after it, as can happen on PostgreSQL) is set right by the next read.
-    When anything changes, every tab of the member is told (M9).
+    that drifted (for instance, one a moderator edited) is set right by
+    the next read. When anything changes, every tab of the member is told
+    (M9).
     """
     with transaction.atomic():
         messages = Message.objects.filter(chat_id=membership.chat_id)
@@ -118,7 +124,8 @@ def do_mark_read(membership: Membership, up_to_id: int | None = None) -> None:
         newest = messages.order_by("-pk").values_list("pk", flat=True).first() or 0
         current = Membership.objects.select_for_update().get(pk=membership.pk)
         read_to = max(current.last_read_message_id, newest)
-        # System lines never count as unread; see do_send_message.
+        # System lines never count as unread: they are news about the
+        # chat, not messages to answer (do_open_private_chat adds none).
         unread = (
             Message.objects.filter(
                 chat_id=membership.chat_id, pk__gt=read_to, kind=Message.Kind.TEXT
@@ -129,8 +136,9 @@ def do_mark_read(membership: Membership, up_to_id: int | None = None) -> None:
         if (read_to, unread) == (current.last_read_message_id, current.unread_count):
             return
         Membership.objects.filter(pk=membership.pk).update(
-            last_read_message_id=read_to, unread_count=unread, version=F("version") + 1
+            last_read_message_id=read_to, unread_count=unread
         )
+        bump_live_version([membership.user_id])
         transaction.on_commit(
             partial(events.chat_read, membership.chat_id, membership.user_id)
         )

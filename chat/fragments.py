@@ -1,6 +1,7 @@
-"""Render chat fragments: one function per fragment, shared by the htmx
-responses of ``chat.views`` and the live events of ``chat.events``, so the
-two can never drift apart (STYLE.md habit 3)."""
+"""Render chat fragments sent from more than one place: live events of
+``chat.events`` and the consumer's catch-ups. Each wraps a named partial of
+``chat/chat.html``, the same partial the page and its htmx responses use
+(STYLE.md habit 3)."""
 
 from django.conf import settings
 from django.template.loader import render_to_string

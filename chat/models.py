@@ -71,9 +71,6 @@ class Membership(models.Model):
     last_read_message_id = models.BigIntegerField(default=0)
     muted = models.BooleanField(default=False)
     pinned = models.BooleanField(default=False)
-    # Bumped whenever what this member's chat-list row shows changes. Live
-    # updates can overtake each other; a tab keeps the highest version.
-    version = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [

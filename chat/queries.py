@@ -42,8 +42,8 @@ class ChatRow:
 
 @dataclass(frozen=True)
 class UnreadTotal:
-    """A user's unread messages over all chats that are not muted, with the
-    sum of their membership versions, which only grows (see Membership)."""
+    """A user's unread messages over all chats that are not muted, and the
+    user's ``live_version`` read with it."""
 
     count: int
     version: int
@@ -121,7 +121,7 @@ def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
                 unread_count=membership.unread_count,
                 muted=membership.muted,
                 pinned=membership.pinned,
-                version=membership.version,
+                version=membership.user.live_version,
             )
         )
     return rows
@@ -142,7 +142,9 @@ def _preview(chat: Chat, viewer_id: int, remarks: dict[tuple[int, int], str]) ->
 
 
 def memberships_for_rows() -> QuerySet[Membership]:
-    return Membership.objects.select_related("chat__last_message__sender")
+    # The member's live_version comes in the same query as the row's data,
+    # so the version a row carries never claims more than the row shows.
+    return Membership.objects.select_related("chat__last_message__sender", "user")
 
 
 def chat_list(user: User) -> list[ChatRow]:
@@ -157,22 +159,16 @@ def chat_list(user: User) -> list[ChatRow]:
 
 def unread_totals(user_ids: Iterable[int]) -> dict[int, UnreadTotal]:
     """Each user's unread total (C1, M9), in one query."""
-    ids = list(user_ids)
     rows = (
-        Membership.objects.filter(user_id__in=ids)
-        .values("user_id")
+        User.objects.filter(pk__in=list(user_ids))
         .annotate(
-            count=Sum("unread_count", filter=Q(muted=False)), version=Sum("version")
+            count=Sum("memberships__unread_count", filter=Q(memberships__muted=False))
         )
+        .values_list("pk", "count", "live_version")
     )
-    totals = dict.fromkeys(ids, UnreadTotal(0, 0))
-    totals.update(
-        {
-            row["user_id"]: UnreadTotal(row["count"] or 0, row["version"] or 0)
-            for row in rows
-        }
-    )
-    return totals
+    return {
+        user_id: UnreadTotal(count or 0, version) for user_id, count, version in rows
+    }
 
 
 def message_items(

@@ -439,3 +439,20 @@ def test_same_client_token_in_another_chat_is_another_message(
     assert Message.objects.get(chat=with_carol, kind=Message.Kind.TEXT).body == (
         "to carol"
     )
+
+
+def test_sending_and_reading_bump_the_live_versions_of_those_concerned(
+    private_chat: Chat, alice: User, bob: User, carol: User
+) -> None:
+    def versions() -> tuple[int, int, int]:
+        found = dict(User.objects.values_list("username", "live_version"))
+        return found["alice"], found["bob"], found["carol"]
+
+    before = versions()
+    do_send_message(membership(alice, private_chat), "hello", uuid.uuid4())
+    after_send = versions()
+    do_mark_read(membership(bob, private_chat))
+    after_read = versions()
+
+    assert after_send == (before[0] + 1, before[1] + 1, before[2])
+    assert after_read == (after_send[0], after_send[1] + 1, after_send[2])
