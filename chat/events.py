@@ -10,7 +10,7 @@ the result to ``accounts.live``.
 from accounts import live
 from chat import fragments, queries
 from chat.models import Message
-from social.queries import display_names
+from social.queries import remarks_for
 
 
 def message_sent(message_id: int) -> None:
@@ -22,9 +22,7 @@ def message_sent(message_id: int) -> None:
     memberships = list(queries.memberships_for_rows().filter(chat_id=message.chat_id))
     rows = queries.membership_rows(memberships)
     member_ids = [m.user_id for m in memberships]
-    remarks = display_names(
-        member_ids, [message.sender_id] if message.sender_id else []
-    )
+    remarks = remarks_for(member_ids, [message.sender_id] if message.sender_id else [])
     totals = queries.unread_totals(member_ids)
     prev_id = queries.previous_message_id(message.chat_id, message.pk)
 

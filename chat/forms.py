@@ -18,14 +18,8 @@ class MessageForm(forms.Form):
     body = forms.CharField(
         label="Message",
         strip=True,
-        widget=forms.Textarea(
-            attrs={
-                "rows": 1,
-                "placeholder": "Write a message",
-                "autocomplete": "off",
-                "data-enter-sends": "",
-            }
-        ),
+        # The template draws the textarea itself (chat.html#send_form).
+        widget=forms.Textarea,
         error_messages={"required": "Write something before sending."},
     )
     client_token = forms.UUIDField(widget=forms.HiddenInput)

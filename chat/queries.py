@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import User
 from chat.models import Chat, Membership, Message
-from social.queries import display_names, incoming_request_counts
+from social.queries import incoming_request_counts, remarks_for
 
 DELETED_USER = "Deleted user"
 
@@ -96,7 +96,7 @@ def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
         for m in memberships
         if m.chat.last_message and m.chat.last_message.sender_id
     }
-    remarks = display_names(list(viewer_ids), list(named_ids))
+    remarks = remarks_for(list(viewer_ids), list(named_ids))
 
     rows = []
     for membership in memberships:
@@ -117,7 +117,8 @@ def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
                 title=title,
                 avatar_url=avatar_url,
                 preview=_preview(chat, viewer_id, remarks),
-                last_activity_iso=chat.last_activity.isoformat(),
+                # Microseconds always, so the text sorts as the time does.
+                last_activity_iso=chat.last_activity.isoformat(timespec="microseconds"),
                 unread_count=membership.unread_count,
                 muted=membership.muted,
                 pinned=membership.pinned,
@@ -182,7 +183,7 @@ def message_items(
     """
     messages = list(messages)
     sender_ids = list({m.sender_id for m in messages if m.sender_id})
-    remarks = display_names([viewer.pk], sender_ids)
+    remarks = remarks_for([viewer.pk], sender_ids)
     items = []
     for message in messages:
         items.append(message_item(message, viewer.pk, remarks, prev_id))
@@ -218,11 +219,15 @@ def previous_message_id(chat_id: int, message_id: int) -> int:
     return earlier.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def latest_messages(chat_id: int) -> list[Message]:
-    """The newest page of a chat's history, oldest first (M7)."""
+def latest_messages(chat_id: int) -> tuple[list[Message], int]:
+    """The newest page of a chat's history, oldest first (M7), and the id of
+    the message before it (0 if the page starts the chat)."""
     page = settings.NOVA_HISTORY_PAGE_SIZE
     newest = Message.objects.filter(chat_id=chat_id).select_related("sender")
-    return list(reversed(newest.order_by("-pk")[:page]))
+    # One more than a page: the extra one only names the page's predecessor.
+    found = list(newest.order_by("-pk")[: page + 1])
+    prev_id = found[page].pk if len(found) > page else 0
+    return list(reversed(found[:page])), prev_id
 
 
 @dataclass(frozen=True)
@@ -258,7 +263,7 @@ def catch_up(user: User, membership: Membership | None, after_id: int) -> CatchU
         )
         if len(missed) > limit:
             reset = True
-            items = message_items(user, latest_messages(membership.chat_id))
+            items = message_items(user, *latest_messages(membership.chat_id))
         elif missed:
             prev_id = previous_message_id(membership.chat_id, missed[0].pk)
             items = message_items(user, missed, prev_id)

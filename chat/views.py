@@ -26,11 +26,14 @@ def _page(
     chat_rows = queries.chat_list(user)
     context: dict[str, object] = {"chat_rows": chat_rows}
     if membership is not None:
-        items = queries.message_items(user, queries.latest_messages(membership.chat_id))
+        messages, prev_id = queries.latest_messages(membership.chat_id)
+        items = queries.message_items(user, messages, prev_id)
         context |= {
             "membership": membership,
             # The open chat is in the list; its row names it in the header.
-            "header": next(r for r in chat_rows if r.chat_id == membership.chat_id),
+            "open_chat_row": next(
+                row for row in chat_rows if row.chat_id == membership.chat_id
+            ),
             "items": items,
             "cursor": queries.cursor(items),
             "form": form or MessageForm(),

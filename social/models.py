@@ -35,10 +35,6 @@ class FriendGroup(models.Model):
     def __str__(self) -> str:
         return self.name or "Friends"
 
-    @property
-    def is_default(self) -> bool:
-        return self.name is None
-
 
 class Friendship(models.Model):
     """One direction of a friendship: ``user`` counts ``friend`` as a friend.

@@ -103,7 +103,7 @@ def friendships(viewer: User) -> QuerySet[Friendship]:
     )
 
 
-def display_names(
+def remarks_for(
     viewer_ids: list[int], user_ids: list[int]
 ) -> dict[tuple[int, int], str]:
     """Map ``(viewer_id, user_id)`` to the viewer's remark for that user.

@@ -456,3 +456,17 @@ def test_sending_and_reading_bump_the_live_versions_of_those_concerned(
 
     assert after_send == (before[0] + 1, before[1] + 1, before[2])
     assert after_read == (after_send[0], after_send[1] + 1, after_send[2])
+
+
+def test_oldest_message_on_the_page_names_its_real_predecessor(
+    private_chat: Chat, alice: User, bob: User, client_for
+) -> None:
+    member = membership(bob, private_chat)
+    for index in range(55):
+        do_send_message(member, f"message {index}", uuid.uuid4())
+    ids = list(Message.objects.order_by("pk").values_list("pk", flat=True))
+
+    page = client_for(alice).get(reverse("chat:detail", args=[private_chat.pk])).text
+
+    oldest_shown, before_it = ids[-50], ids[-51]
+    assert f'data-message-id="{oldest_shown}" data-prev-id="{before_it}"' in page
