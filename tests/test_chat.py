@@ -5,6 +5,7 @@ from functools import partial
 from urllib.parse import quote
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -16,9 +17,17 @@ from tests.conftest import befriend, membership, run_at_once
 HOSTILE = "<script>alert(1)</script> & <b>bold</b> 🎉"
 
 
-def send(client: Client, chat: Chat, body: str, token: uuid.UUID | None = None, **kw):  # type: ignore[no-untyped-def]
+def send(
+    client: Client,
+    chat: Chat,
+    body: str,
+    token: uuid.UUID | None = None,
+    **headers: str,
+) -> HttpResponse:
+    """Post the send form as a browser would, with a fresh token unless
+    one is given (to post the same form twice)."""
     data = {"body": body, "client_token": str(token or uuid.uuid4())}
-    return client.post(reverse("chat:send", args=[chat.pk]), data, **kw)
+    return client.post(reverse("chat:send", args=[chat.pk]), data, **headers)
 
 
 def test_opening_a_private_chat_shows_the_friends_system_line(

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='live_version',
+            model_name="user",
+            name="live_version",
             field=models.PositiveBigIntegerField(default=0, editable=False),
         ),
     ]

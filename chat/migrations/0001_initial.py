@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,61 +14,167 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Chat',
+            name="Chat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('private', 'Private'), ('group', 'Group')], max_length=8)),
-                ('name', models.CharField(blank=True, max_length=60)),
-                ('private_key', models.CharField(blank=True, max_length=41, null=True, unique=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('last_activity', models.DateTimeField(db_index=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("private", "Private"), ("group", "Group")],
+                        max_length=8,
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=60)),
+                (
+                    "private_key",
+                    models.CharField(blank=True, max_length=41, null=True, unique=True),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("last_activity", models.DateTimeField(db_index=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('text', 'Text'), ('system', 'System')], default='text', max_length=8)),
-                ('body', models.TextField()),
-                ('client_token', models.UUIDField(blank=True, null=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('chat', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='chat.chat')),
-                ('sender', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("text", "Text"), ("system", "System")],
+                        default="text",
+                        max_length=8,
+                    ),
+                ),
+                ("body", models.TextField()),
+                ("client_token", models.UUIDField(blank=True, null=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "chat",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="chat.chat",
+                    ),
+                ),
+                (
+                    "sender",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='chat',
-            name='last_message',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='chat.message'),
+            model_name="chat",
+            name="last_message",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="chat.message",
+            ),
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('owner', 'Owner'), ('admin', 'Admin'), ('member', 'Member')], default='member', max_length=8)),
-                ('joined', models.DateTimeField(auto_now_add=True)),
-                ('unread_count', models.PositiveIntegerField(default=0)),
-                ('last_read_message_id', models.BigIntegerField(default=0)),
-                ('muted', models.BooleanField(default=False)),
-                ('pinned', models.BooleanField(default=False)),
-                ('chat', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='chat.chat')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("owner", "Owner"),
+                            ("admin", "Admin"),
+                            ("member", "Member"),
+                        ],
+                        default="member",
+                        max_length=8,
+                    ),
+                ),
+                ("joined", models.DateTimeField(auto_now_add=True)),
+                ("unread_count", models.PositiveIntegerField(default=0)),
+                ("last_read_message_id", models.BigIntegerField(default=0)),
+                ("muted", models.BooleanField(default=False)),
+                ("pinned", models.BooleanField(default=False)),
+                (
+                    "chat",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="chat.chat",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['user', 'chat'], name='chat_member_user_id_5630a3_idx')],
-                'constraints': [models.UniqueConstraint(fields=('chat', 'user'), name='chat_membership_unique_member')],
+                "indexes": [
+                    models.Index(
+                        fields=["user", "chat"], name="chat_member_user_id_5630a3_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("chat", "user"), name="chat_membership_unique_member"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['chat', 'id'], name='chat_messag_chat_id_08e8ad_idx'),
+            model_name="message",
+            index=models.Index(
+                fields=["chat", "id"], name="chat_messag_chat_id_08e8ad_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(condition=models.Q(('client_token__isnull', False)), fields=('sender', 'client_token'), name='chat_message_unique_client_token'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("client_token__isnull", False)),
+                fields=("sender", "client_token"),
+                name="chat_message_unique_client_token",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='chat',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'group'), ('private_key__isnull', False), _connector='OR'), name='chat_chat_private_has_key'),
+            model_name="chat",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("kind", "group"), ("private_key__isnull", False), _connector="OR"
+                ),
+                name="chat_chat_private_has_key",
+            ),
         ),
     ]

@@ -5,19 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chat', '0001_initial'),
+        ("chat", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='message',
-            name='chat_message_unique_client_token',
+            model_name="message",
+            name="chat_message_unique_client_token",
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(condition=models.Q(('client_token__isnull', False)), fields=('chat', 'sender', 'client_token'), name='chat_message_unique_client_token'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("client_token__isnull", False)),
+                fields=("chat", "sender", "client_token"),
+                name="chat_message_unique_client_token",
+            ),
         ),
     ]

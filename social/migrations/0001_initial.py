@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,60 +14,142 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='FriendGroup',
+            name="FriendGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=100, null=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=100, null=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='FriendRequest',
+            name="FriendRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('receiver', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('sender', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=500)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "receiver",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "sender",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-id'],
+                "ordering": ["-created", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Friendship',
+            name="Friendship",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remark', models.CharField(blank=True, max_length=64)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('friend', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='friendships', to='social.friendgroup')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("remark", models.CharField(blank=True, max_length=64)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "friend",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="friendships",
+                        to="social.friendgroup",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='friendgroup',
-            constraint=models.UniqueConstraint(fields=('owner', 'name'), name='social_friendgroup_unique_name'),
+            model_name="friendgroup",
+            constraint=models.UniqueConstraint(
+                fields=("owner", "name"), name="social_friendgroup_unique_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='friendgroup',
-            constraint=models.UniqueConstraint(condition=models.Q(('name__isnull', True)), fields=('owner',), name='social_friendgroup_one_default'),
+            model_name="friendgroup",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("name__isnull", True)),
+                fields=("owner",),
+                name="social_friendgroup_one_default",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='friendrequest',
-            constraint=models.UniqueConstraint(fields=('sender', 'receiver'), name='social_friendrequest_unique_pair'),
+            model_name="friendrequest",
+            constraint=models.UniqueConstraint(
+                fields=("sender", "receiver"), name="social_friendrequest_unique_pair"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='friendrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('sender', models.F('receiver')), _negated=True), name='social_friendrequest_not_self'),
+            model_name="friendrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sender", models.F("receiver")), _negated=True),
+                name="social_friendrequest_not_self",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='friendship',
-            constraint=models.UniqueConstraint(fields=('user', 'friend'), name='social_friendship_unique_pair'),
+            model_name="friendship",
+            constraint=models.UniqueConstraint(
+                fields=("user", "friend"), name="social_friendship_unique_pair"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='friendship',
-            constraint=models.CheckConstraint(condition=models.Q(('user', models.F('friend')), _negated=True), name='social_friendship_not_self'),
+            model_name="friendship",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("user", models.F("friend")), _negated=True),
+                name="social_friendship_not_self",
+            ),
         ),
     ]
