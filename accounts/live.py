@@ -15,12 +15,23 @@ sessions are what the groups are named after.
 import hashlib
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LiveCount:
+    """A count a page shows in a badge (unread messages, friend requests)
+    and the user's ``live_version`` read with it, so that a tab can tell a
+    newer badge from an older one that overtook it."""
+
+    count: int
+    version: int
 
 
 def user_group(user_id: int) -> str:

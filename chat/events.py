@@ -8,6 +8,7 @@ the result to ``accounts.live``.
 """
 
 from accounts import live
+from accounts.live import LiveCount
 from chat import fragments, queries
 from chat.models import Message
 from social.queries import remarks_for
@@ -29,7 +30,7 @@ def message_sent(message_id: int) -> None:
     # Render each distinct fragment once, however many members share it.
     message_html: dict[tuple[bool, str], str] = {}
     row_html: dict[queries.ChatRow, str] = {}
-    total_html: dict[queries.UnreadTotal, str] = {}
+    total_html: dict[LiveCount, str] = {}
     deliveries = []
     for row, membership in zip(rows, memberships, strict=True):
         item = queries.message_item(message, membership.user_id, remarks, prev_id)

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from chat.queries import CatchUp, ChatRow, MessageItem, UnreadTotal, cursor
+from accounts.live import LiveCount
+from chat.queries import CatchUp, ChatRow, MessageItem, cursor
 
 PAGE = "chat/chat.html"
 
@@ -26,7 +27,7 @@ def chat_row(row: ChatRow) -> str:
     return render_to_string(f"{PAGE}#chat_rows_pushed", {"chat_rows": [row]})
 
 
-def unread_total(total: UnreadTotal) -> str:
+def unread_total(total: LiveCount) -> str:
     """The total unread badge in the navigation (and so the page title)."""
     return render_to_string("chat/_unread_total.html", {"total": total, "oob": True})
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 
+from accounts.live import LiveCount
 from accounts.models import User
 from chat.models import Chat, Membership, Message
 from social.queries import incoming_request_counts, remarks_for
@@ -38,15 +39,6 @@ class ChatRow:
         """Orders rows as the chat list does, compared as text, descending:
         pinned first, then by last activity, then the newer chat."""
         return f"{int(self.pinned)}|{self.last_activity_iso}|{self.chat_id:020d}"
-
-
-@dataclass(frozen=True)
-class UnreadTotal:
-    """A user's unread messages over all chats that are not muted, and the
-    user's ``live_version`` read with it."""
-
-    count: int
-    version: int
 
 
 @dataclass(frozen=True)
@@ -158,7 +150,7 @@ def chat_list(user: User) -> list[ChatRow]:
     return membership_rows(memberships)
 
 
-def unread_totals(user_ids: Iterable[int]) -> dict[int, UnreadTotal]:
+def unread_totals(user_ids: Iterable[int]) -> dict[int, LiveCount]:
     """Each user's unread total (C1, M9), in one query."""
     rows = (
         User.objects.filter(pk__in=list(user_ids))
@@ -167,9 +159,7 @@ def unread_totals(user_ids: Iterable[int]) -> dict[int, UnreadTotal]:
         )
         .values_list("pk", "count", "live_version")
     )
-    return {
-        user_id: UnreadTotal(count or 0, version) for user_id, count, version in rows
-    }
+    return {user_id: LiveCount(count or 0, version) for user_id, count, version in rows}
 
 
 def message_items(
@@ -240,8 +230,8 @@ class CatchUp:
     # True when the tab missed more than a page: ``items`` is then the
     # newest page, to replace what the tab shows rather than extend it.
     reset: bool
-    unread_total: UnreadTotal
-    incoming_count: int
+    unread_total: LiveCount
+    incoming_count: LiveCount
 
 
 def catch_up(user: User, membership: Membership | None, after_id: int) -> CatchUp:

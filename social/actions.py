@@ -10,6 +10,7 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 
+from accounts.actions import bump_live_version
 from accounts.models import User
 from social import events
 from social.models import FriendGroup, FriendRequest, Friendship
@@ -80,6 +81,7 @@ def do_send_friend_request(sender: User, receiver: User, note: str) -> RequestOu
         friend_request = FriendRequest.objects.create(
             sender=sender, receiver=receiver, note=note
         )
+        bump_live_version([receiver.pk])
         transaction.on_commit(
             partial(events.friend_request_sent, friend_request.pk, replaced_ids)
         )
@@ -123,6 +125,7 @@ def do_decline_friend_request(receiver: User, sender: User) -> None:
         if not ids:
             return
         FriendRequest.objects.filter(pk__in=ids).delete()
+        bump_live_version([receiver.pk])
         transaction.on_commit(
             partial(events.friend_requests_closed, ids, sender.pk, receiver.pk)
         )
@@ -134,6 +137,7 @@ def do_cancel_friend_request(friend_request: FriendRequest) -> None:
     with transaction.atomic():
         request_id = friend_request.pk
         FriendRequest.objects.filter(pk=request_id).delete()
+        bump_live_version([friend_request.receiver_id])
         transaction.on_commit(
             partial(
                 events.friend_requests_closed,
@@ -172,6 +176,7 @@ def _make_friends(user: User, other: User) -> None:
         ).values_list("pk", flat=True)
     )
     FriendRequest.objects.filter(pk__in=closed_ids).delete()
+    bump_live_version([user.pk, other.pk])
     Friendship.objects.bulk_create(
         [
             Friendship(user=user, friend=other, group=default_friend_group(user)),

@@ -3,9 +3,10 @@
 import enum
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Lower
 
+from accounts.live import LiveCount
 from accounts.models import User
 from social.models import FriendRequest, Friendship
 
@@ -119,14 +120,18 @@ def remarks_for(
     return {(viewer_id, user_id): remark for viewer_id, user_id, remark in rows}
 
 
-def incoming_request_counts(user_ids: list[int]) -> dict[int, int]:
+def incoming_request_counts(user_ids: list[int]) -> dict[int, LiveCount]:
     """The badge of each user: their requests as ``incoming_requests``
-    lists them."""
-    rows = (
-        FriendRequest.objects.filter(receiver_id__in=user_ids, sender__is_active=True)
-        .values("receiver_id")
-        .annotate(count=Count("id"))
+    lists them, with their live version, in one query."""
+    open_requests = (
+        FriendRequest.objects.filter(receiver=OuterRef("pk"), sender__is_active=True)
+        .values("receiver")
+        .annotate(total=Count("pk"))
+        .values("total")
     )
-    counts = dict.fromkeys(user_ids, 0)
-    counts.update({row["receiver_id"]: row["count"] for row in rows})
-    return counts
+    rows = (
+        User.objects.filter(pk__in=user_ids)
+        .annotate(count=Coalesce(Subquery(open_requests), 0))
+        .values_list("pk", "count", "live_version")
+    )
+    return {user_id: LiveCount(count, version) for user_id, count, version in rows}

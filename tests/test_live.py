@@ -21,6 +21,7 @@ from chat.actions import do_send_message
 from chat.models import Chat, Membership
 from chat.queries import MessageItem
 from nova_site.asgi import application
+from social.actions import do_send_friend_request
 from tests.conftest import befriend, membership
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -609,4 +610,30 @@ async def test_pushed_rows_and_totals_carry_growing_versions(
         return int(row[1]), int(total[1])
 
     assert versions(first) < versions(second)
+    await tab.disconnect()
+
+
+async def test_request_badges_carry_growing_versions(
+    alice: User, bob: User, carol: User
+) -> None:
+    tab = await open_socket(bob)
+
+    await sync_to_async(do_send_friend_request)(alice, bob, "")
+    first = await tab.receive_from(timeout=2)
+    await sync_to_async(do_send_friend_request)(carol, bob, "")
+    second = await tab.receive_from(timeout=2)
+
+    def badge(html: str) -> tuple[int, int]:
+        found = re.search(
+            r'id="nav-requests"[^>]*data-version="(\d+)"[^>]*>(\d+)', html
+        )
+        assert found
+        return int(found[1]), int(found[2])
+
+    (first_version, first_count), (second_version, second_count) = (
+        badge(first),
+        badge(second),
+    )
+    assert (first_count, second_count) == (1, 2)
+    assert first_version < second_version
     await tab.disconnect()
