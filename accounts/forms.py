@@ -37,12 +37,8 @@ class RegistrationForm(UserCreationForm):
         self.fields["username"].widget.attrs.update(autocomplete="username")
         self.fields["email"].help_text = "Optional."
         self.fields["phone"].help_text = "Optional."
-
-    def clean_username(self) -> str:
-        username: str = self.cleaned_data["username"]
-        if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("That username is taken.")
-        return username
+        # UserCreationForm refuses a name taken in another case itself, with
+        # the model field's "unique" message.
 
 
 class LoginForm(AuthenticationForm):

@@ -67,4 +67,9 @@ class User(AbstractUser):
         if self.avatar:
             return str(self.avatar.url)
         # Accounts made outside the sign-up form (createsuperuser) have none.
-        return static("nova/default-avatar.png")
+        return default_avatar_url()
+
+
+def default_avatar_url() -> str:
+    """The avatar of anything without one: a group, a deleted sender."""
+    return static("nova/default-avatar.png")

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 
 from accounts.live import LiveCount
-from accounts.models import User
+from accounts.models import User, default_avatar_url
 from chat.models import Chat, Membership, Message
 from social.queries import incoming_request_counts, remarks_for
 
@@ -98,10 +98,10 @@ def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
                 (u for u in members_by_chat[chat.pk] if u.pk != viewer_id), None
             )
             title = _name(partner, viewer_id, remarks)
-            avatar_url = partner.avatar_url if partner else User().avatar_url
+            avatar_url = partner.avatar_url if partner else default_avatar_url()
         else:
             title = chat.name
-            avatar_url = User().avatar_url
+            avatar_url = default_avatar_url()
         rows.append(
             ChatRow(
                 chat_id=chat.pk,
@@ -192,7 +192,7 @@ def message_item(
         message=message,
         is_own=sender is not None and sender.pk == viewer_id,
         sender_name=_name(sender, viewer_id, remarks),
-        sender_avatar_url=(sender or User()).avatar_url,
+        sender_avatar_url=sender.avatar_url if sender else default_avatar_url(),
         prev_id=prev_id,
     )
 

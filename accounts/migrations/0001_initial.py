@@ -38,7 +38,10 @@ class Migration(migrations.Migration):
                     "is_superuser",
                     models.BooleanField(
                         default=False,
-                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        help_text=(
+                            "Designates that this user has "
+                            "all permissions without explicitly assigning them."
+                        ),
                         verbose_name="superuser status",
                     ),
                 ),
@@ -66,7 +69,10 @@ class Migration(migrations.Migration):
                     "is_active",
                     models.BooleanField(
                         default=True,
-                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        help_text=(
+                            "Designates whether this user should be treated "
+                            "as active. Unselect this instead of deleting accounts."
+                        ),
                         verbose_name="active",
                     ),
                 ),
@@ -86,7 +92,8 @@ class Migration(migrations.Migration):
                         validators=[
                             django.core.validators.RegexValidator(
                                 "^[A-Za-z0-9_.-]{3,32}$",
-                                "Use 3 to 32 characters: letters, digits, underscore, hyphen or dot.",
+                                "Use 3 to 32 characters: letters, digits, underscore, "
+                                "hyphen or dot.",
                             )
                         ],
                         verbose_name="username",
@@ -107,7 +114,10 @@ class Migration(migrations.Migration):
                     "groups",
                     models.ManyToManyField(
                         blank=True,
-                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        help_text=(
+                            "The groups this user belongs to. A user will "
+                            "get all permissions granted to each of their groups."
+                        ),
                         related_name="user_set",
                         related_query_name="user",
                         to="auth.group",

@@ -205,6 +205,11 @@
     });
   });
 
+  function saveDraft(field) {
+    if (field.value) sessionStorage.setItem(draftKey(field), field.value);
+    else sessionStorage.removeItem(draftKey(field));
+  }
+
   function restoreDraft() {
     const field = document.querySelector("#send-form textarea");
     if (!field || field.value) return;
@@ -214,8 +219,7 @@
   document.addEventListener("input", function (event) {
     const field = event.target;
     if (!(field instanceof HTMLTextAreaElement) || !field.hasAttribute("data-enter-sends")) return;
-    if (field.value) sessionStorage.setItem(draftKey(field), field.value);
-    else sessionStorage.removeItem(draftKey(field));
+    saveDraft(field);
   });
 
   // The send form is replaced by the server's answer. Text typed while
@@ -253,8 +257,7 @@
     if (!field) return;
     if (draftText !== null) field.value = draftText;
     draftText = null;
-    if (field.value) sessionStorage.setItem(draftKey(field), field.value);
-    else sessionStorage.removeItem(draftKey(field));
+    saveDraft(field);
     field.focus();
     if (sendAfterSwap && field.value.trim()) field.form.requestSubmit();
     sendAfterSwap = false;
