@@ -7,7 +7,8 @@ a stranger cannot learn which chat ids exist.
 from django.http import Http404
 
 from accounts.models import User
-from chat.models import Membership
+from chat import queries
+from chat.models import Membership, Message
 
 
 def access_membership(user: User, chat_id: int) -> Membership:
@@ -18,3 +19,12 @@ def access_membership(user: User, chat_id: int) -> Membership:
         )
     except Membership.DoesNotExist:
         raise Http404("No such chat.") from None
+
+
+def access_message(membership: Membership, message_id: int) -> Message:
+    """Return a message of the member's chat that the member may see, or
+    raise Http404 (a message of another chat is as missing as none)."""
+    message = queries.history(membership).filter(pk=message_id).first()
+    if message is None:
+        raise Http404("No such message.")
+    return message

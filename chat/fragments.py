@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from accounts.live import LiveCount
-from chat.queries import CatchUp, ChatRow, MessageItem, cursor
+from chat.queries import CatchUp, ChatRow, HistoryPage, MessageItem, cursor
 
 PAGE = "chat/chat.html"
 
@@ -55,8 +55,12 @@ def catch_up(state: CatchUp) -> list[str]:
             size = 0
         parts[-1].append((item, html))
         size += len(html)
+    older_than = None
     if state.reset:
         parts[0].reverse()
+        # Messages left out for size are older history, as is the page's.
+        if parts[0] and (len(parts[0]) < len(state.items) or state.older_than):
+            older_than = parts[0][0][0].message.pk
 
     frames: list[str] = []
     for index, part in enumerate(parts):
@@ -66,6 +70,7 @@ def catch_up(state: CatchUp) -> list[str]:
             "items": items,
             "messages_html": mark_safe("".join(html for _, html in part)),
             "reset": state.reset,
+            "page": HistoryPage(items, older_than=older_than, newer_than=None),
             "cursor": cursor(items),
             "first": index == 0,
         }
