@@ -144,7 +144,8 @@ class SearchForm(forms.Form):
 
     @property
     def words(self) -> list[str]:
-        return self.cleaned_data.get("q", "").split()
+        text: str = self.cleaned_data.get("q") or ""
+        return text.split()
 
     def has_filter(self) -> bool:
         data = self.cleaned_data

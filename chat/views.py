@@ -82,11 +82,12 @@ def chat_detail(request: AuthedRequest, chat_id: int) -> TemplateResponse:
     membership = access_membership(user, chat_id)
     where = HistoryForm(request.GET)
     if not where.is_valid():
-        errors = [error for errors in where.errors.values() for error in errors]
+        errors = [str(error) for errors in where.errors.values() for error in errors]
         return _page(request, user, membership, history_errors=errors, status=400)
     before, after = where.cleaned_data["before"], where.cleaned_data["after"]
 
-    around, errors = None, []
+    around = None
+    errors: list[str] = []
     day_start = where.day_start()
     if day_start is not None:
         around = queries.first_message_on_or_after(membership, day_start)
