@@ -82,17 +82,17 @@ def chat_detail(request: AuthedRequest, chat_id: int) -> TemplateResponse:
     membership = access_membership(user, chat_id)
     where = HistoryForm(request.GET)
     if not where.is_valid():
-        errors = [str(error) for errors in where.errors.values() for error in errors]
-        return _page(request, user, membership, history_errors=errors, status=400)
+        refused = [str(e) for errors in where.errors.values() for e in errors]
+        return _page(request, user, membership, history_errors=refused, status=400)
     before, after = where.cleaned_data["before"], where.cleaned_data["after"]
 
     around = None
-    errors: list[str] = []
+    notes = []
     day_start = where.day_start()
     if day_start is not None:
         around = queries.first_message_on_or_after(membership, day_start)
         if around is None:
-            errors = ["No messages on or after that date; here are the newest."]
+            notes = ["No messages on or after that date; here are the newest."]
     page = queries.history_page(
         user, membership, before=before, after=after, around=around
     )
@@ -107,7 +107,7 @@ def chat_detail(request: AuthedRequest, chat_id: int) -> TemplateResponse:
         membership,
         page=page,
         first_unread_id=first_unread,
-        history_errors=errors,
+        history_errors=notes,
     )
 
 
