@@ -318,11 +318,12 @@ def first_unread_id(membership: Membership) -> int | None:
 
 def first_message_on_or_after(membership: Membership, moment: datetime) -> int | None:
     """The id of the first message the member sees at or after ``moment``
-    (M8, a chat at a date)."""
+    (M8, a chat at a date). Here the time decides, not the id: the day's
+    first message is the one written first that day."""
     return (
         history(membership)
         .filter(created__gte=moment)
-        .order_by("pk")
+        .order_by("created", "pk")
         .values_list("pk", flat=True)
         .first()
     )
