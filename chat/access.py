@@ -4,10 +4,13 @@ A chat the user is not in is reported as missing, never as forbidden, so
 a stranger cannot learn which chat ids exist.
 """
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.http import Http404
 
 from accounts.models import User
-from chat.models import Membership
+from chat.models import Chat, Membership, Message
 
 
 def access_membership(user: User, chat_id: int) -> Membership:
@@ -18,3 +21,73 @@ def access_membership(user: User, chat_id: int) -> Membership:
         )
     except Membership.DoesNotExist:
         raise Http404("No such chat.") from None
+
+
+def access_message(
+    user: User, chat_id: int, message_id: int
+) -> tuple[Membership, Message]:
+    """Return the user's membership of the chat and one of its messages,
+    or raise Http404 for a chat they are not in or a message not in it."""
+    membership = access_membership(user, chat_id)
+    message = (
+        Message.objects.select_related("sender")
+        .filter(pk=message_id, chat_id=chat_id)
+        .first()
+    )
+    if message is None:
+        raise Http404("No such message.")
+    return membership, message
+
+
+# What a member may do with a message (M4, M6). The message menu shows
+# what these allow, and the actions check them again under a lock.
+
+
+def can_reply(message: Message) -> bool:
+    return message.kind == Message.Kind.TEXT and message.is_shown
+
+
+def recall_refusal(membership: Membership, message: Message, now: datetime) -> str:
+    """Why the member may not recall the message now, or "" if they may."""
+    if message.kind != Message.Kind.TEXT or message.sender_id != membership.user_id:
+        return "You can recall only your own messages."
+    if not message.is_shown:
+        return "That message was already recalled or removed."
+    window = settings.NOVA_RECALL_SECONDS
+    if now - message.created > timedelta(seconds=window):
+        return (
+            f"A message can be recalled only within {_duration(window)} of sending it."
+        )
+    return ""
+
+
+def removal_refusal(membership: Membership, message: Message) -> str:
+    """Why the member may not remove the message, or "" if they may: a
+    group's owner and admins may remove any message in it."""
+    if membership.chat.kind != Chat.Kind.GROUP or membership.role not in (
+        Membership.Role.OWNER,
+        Membership.Role.ADMIN,
+    ):
+        return "Only the group's owner and admins can remove messages."
+    if message.kind != Message.Kind.TEXT:
+        return "System lines cannot be removed."
+    if not message.is_shown:
+        return "That message was already recalled or removed."
+    return ""
+
+
+def can_see_readers(membership: Membership, message: Message) -> bool:
+    """Who read a message is shown to its sender, in a group (M3)."""
+    return (
+        membership.chat.kind == Chat.Kind.GROUP
+        and message.kind == Message.Kind.TEXT
+        and message.is_shown
+        and message.sender_id == membership.user_id
+    )
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return f"{seconds} seconds"
