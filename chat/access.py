@@ -4,13 +4,17 @@ A chat the user is not in is reported as missing, never as forbidden, so
 a stranger cannot learn which chat ids exist.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import User
+from chat import queries
 from chat.models import Chat, Membership, Message
+from social.queries import Relation, with_relations
 
 
 def access_membership(user: User, chat_id: int) -> Membership:
@@ -23,28 +27,17 @@ def access_membership(user: User, chat_id: int) -> Membership:
         raise Http404("No such chat.") from None
 
 
-def access_message(
-    user: User, chat_id: int, message_id: int
-) -> tuple[Membership, Message]:
-    """Return the user's membership of the chat and one of its messages,
-    or raise Http404 for a chat they are not in or a message not in it."""
-    membership = access_membership(user, chat_id)
-    message = (
-        Message.objects.select_related("sender")
-        .filter(pk=message_id, chat_id=chat_id)
-        .first()
-    )
+def access_message(membership: Membership, message_id: int) -> Message:
+    """Return a message of the member's chat that the member may see, or
+    raise Http404 (a message of another chat is as missing as none)."""
+    message = queries.history(membership).filter(pk=message_id).first()
     if message is None:
         raise Http404("No such message.")
-    return membership, message
+    return message
 
 
 # What a member may do with a message (M4, M6). The message menu shows
 # what these allow, and the actions check them again under a lock.
-
-
-def can_reply(message: Message) -> bool:
-    return message.kind == Message.Kind.TEXT and message.is_shown
 
 
 def recall_refusal(membership: Membership, message: Message, now: datetime) -> str:
@@ -91,3 +84,39 @@ def _duration(seconds: int) -> str:
         minutes = seconds // 60
         return "1 minute" if minutes == 1 else f"{minutes} minutes"
     return f"{seconds} seconds"
+
+
+@dataclass(frozen=True)
+class MessageActions:
+    """What the message menu offers one member for one message (M4)."""
+
+    reply: bool
+    recall: bool
+    hide: bool
+    remove: bool
+    readers: bool
+    add_friend: bool
+
+
+def allowed_message_actions(membership: Membership, message: Message) -> MessageActions:
+    """Decide the message menu for this member, by the same rules the
+    actions check (``chat.access``)."""
+    user = membership.user
+    add_friend = False
+    if (
+        membership.chat.kind == Chat.Kind.GROUP
+        and message.kind == Message.Kind.TEXT
+        and message.sender is not None
+        and message.sender.is_active
+        and message.sender_id != user.pk
+    ):
+        [relation] = with_relations(user, [message.sender])
+        add_friend = relation.relation == Relation.NONE
+    return MessageActions(
+        reply=message.accepts_replies,
+        recall=not recall_refusal(membership, message, timezone.now()),
+        hide=True,
+        remove=not removal_refusal(membership, message),
+        readers=can_see_readers(membership, message),
+        add_friend=add_friend,
+    )

@@ -12,6 +12,7 @@ from chat.models import Message
 from chat.queries import (
     CatchUp,
     ChatRow,
+    HistoryPage,
     MessageItem,
     ReadState,
     cursor,
@@ -91,8 +92,12 @@ def catch_up(state: CatchUp) -> list[str]:
             size = 0
         parts[-1].append((item, html))
         size += len(html)
+    older_than = None
     if state.reset:
         parts[0].reverse()
+        # Messages left out for size are older history, as is the page's.
+        if parts[0] and (len(parts[0]) < len(state.items) or state.older_than):
+            older_than = parts[0][0][0].message.pk
 
     frames: list[str] = []
     for index, part in enumerate(parts):
@@ -102,6 +107,7 @@ def catch_up(state: CatchUp) -> list[str]:
             "items": items,
             "messages_html": mark_safe("".join(html for _, html in part)),
             "reset": state.reset,
+            "page": HistoryPage(items, older_than=older_than, newer_than=None),
             "cursor": cursor(items),
             "first": index == 0,
         }

@@ -167,6 +167,11 @@ class Message(models.Model):
         """Whether its text is shown: not recalled, not removed."""
         return self.status == self.Status.SHOWN
 
+    @property
+    def accepts_replies(self) -> bool:
+        """A member's message that is still shown can be answered (M5)."""
+        return self.kind == self.Kind.TEXT and self.is_shown
+
 
 class HiddenMessage(models.Model):
     """A message one member deleted for themself (M6): it is hidden from

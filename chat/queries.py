@@ -4,24 +4,19 @@ Every function here reads in a fixed number of queries, whatever the
 number of chats, members or messages it is given.
 """
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
-from django.utils import timezone
 
 from accounts.live import LiveCount
 from accounts.models import User, default_avatar_url
-from chat import access
 from chat.models import Chat, HiddenMessage, Membership, Message
-from social.queries import (
-    Relation,
-    incoming_request_counts,
-    remarks_for,
-    with_relations,
-)
+from social.queries import incoming_request_counts, remarks_for
 
 DELETED_USER = "Deleted user"
 # How long a quote's excerpt of its original may be, in characters.
@@ -424,42 +419,6 @@ def message_item(
     )
 
 
-@dataclass(frozen=True)
-class MessageActions:
-    """What the message menu offers one member for one message (M4)."""
-
-    reply: bool
-    recall: bool
-    hide: bool
-    remove: bool
-    readers: bool
-    add_friend: bool
-
-
-def message_actions(membership: Membership, message: Message) -> MessageActions:
-    """Decide the message menu for this member, by the same rules the
-    actions check (``chat.access``)."""
-    user = membership.user
-    add_friend = False
-    if (
-        membership.chat.kind == Chat.Kind.GROUP
-        and message.kind == Message.Kind.TEXT
-        and message.sender is not None
-        and message.sender.is_active
-        and message.sender_id != user.pk
-    ):
-        [relation] = with_relations(user, [message.sender])
-        add_friend = relation.relation == Relation.NONE
-    return MessageActions(
-        reply=access.can_reply(message),
-        recall=not access.recall_refusal(membership, message, timezone.now()),
-        hide=True,
-        remove=not access.removal_refusal(membership, message),
-        readers=access.can_see_readers(membership, message),
-        add_friend=add_friend,
-    )
-
-
 def reply_quote(viewer: User, chat_id: int, message_id: int | None) -> Quote | None:
     """The quote the send form shows while the viewer writes a reply to
     ``message_id``, or None when there is no such message to answer."""
@@ -470,7 +429,7 @@ def reply_quote(viewer: User, chat_id: int, message_id: int | None) -> Quote | N
         .select_related("sender")
         .first()
     )
-    if original is None or not access.can_reply(original):
+    if original is None or not original.accepts_replies:
         return None
     remarks = remarks_for(
         [viewer.pk], [original.sender_id] if original.sender_id else []
@@ -503,15 +462,121 @@ def previous_message_id(chat_id: int, message_id: int) -> int:
     return earlier.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def latest_messages(chat_id: int) -> tuple[list[Message], int]:
-    """The newest page of a chat's history, oldest first (M7), and the id of
-    the message before it (0 if the page starts the chat)."""
-    page = settings.NOVA_HISTORY_PAGE_SIZE
-    newest = Message.objects.filter(chat_id=chat_id).select_related("sender")
-    # One more than a page: the extra one only names the page's predecessor.
-    found = list(newest.order_by("-pk")[: page + 1])
-    prev_id = found[page].pk if len(found) > page else 0
-    return list(reversed(found[:page])), prev_id
+def history(membership: Membership) -> QuerySet[Message]:
+    """Every message of the member's chat that the member may see, with
+    its sender: the one base of history pages, windows and search (M7, M8).
+    """
+    return Message.objects.filter(chat_id=membership.chat_id).select_related("sender")
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """A run of consecutive messages of one chat as a viewer sees them,
+    oldest first (M7, M8).
+
+    ``older_than`` is the id to ask for older messages with (the first
+    item's), or None when the run starts the chat; ``newer_than`` likewise
+    for newer ones, None when the run reaches the newest message, and only
+    then is the list live. ``focus_id`` names the message the page was
+    opened at, if any.
+    """
+
+    items: list[MessageItem]
+    older_than: int | None
+    newer_than: int | None
+    focus_id: int | None = None
+
+    @property
+    def at_newest(self) -> bool:
+        return self.newer_than is None
+
+    @property
+    def last_id(self) -> int:
+        return self.items[-1].message.pk if self.items else 0
+
+
+def history_page(
+    viewer: User,
+    membership: Membership,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    around: int | None = None,
+) -> HistoryPage:
+    """A page of the member's chat, in three queries whatever its length:
+    the newest page; or the page just before (older than) or after a
+    message id; or a window around a message, which it then focuses.
+
+    Pages are cut on the message id (keyset), never by OFFSET: a page asks
+    for one message more than it shows, and that one only says whether
+    there is more (and names the first shown message's predecessor).
+    Messages with the same timestamp keep their one order, the id's.
+    """
+    size = settings.NOVA_HISTORY_PAGE_SIZE
+    messages = history(membership)
+    if after is not None:
+        found = list(messages.filter(pk__gt=after).order_by("pk")[: size + 1])
+        shown = found[:size]
+        prev_id = previous_message_id(membership.chat_id, shown[0].pk) if shown else 0
+        newer = len(found) > size
+    else:
+        # The newest page, the page before ``before``, or the older half
+        # of a window (up to and with the message it is around).
+        older_part = messages.order_by("-pk")
+        if before is not None:
+            older_part = older_part.filter(pk__lt=before)
+        elif around is not None:
+            older_part = older_part.filter(pk__lte=around)
+            size = max(size // 2, 1)
+        found = list(older_part[: size + 1])
+        prev_id = found[size].pk if len(found) > size else 0
+        shown = list(reversed(found[:size]))
+        newer = False
+        if around is not None:
+            later = list(
+                messages.filter(pk__gt=around).order_by("pk")[
+                    : settings.NOVA_HISTORY_PAGE_SIZE - size + 1
+                ]
+            )
+            newer = len(later) > settings.NOVA_HISTORY_PAGE_SIZE - size
+            shown += later[: settings.NOVA_HISTORY_PAGE_SIZE - size]
+        elif before is not None and shown:
+            newer = messages.filter(pk__gt=shown[-1].pk).exists()
+
+    items = message_items(viewer, shown, prev_id)
+    return HistoryPage(
+        items=items,
+        older_than=shown[0].pk if shown and prev_id else None,
+        newer_than=shown[-1].pk if shown and newer else None,
+        focus_id=around,
+    )
+
+
+def first_unread_id(membership: Membership) -> int | None:
+    """The member's first unread message (M7): the first after their read
+    mark that someone else sent, system lines aside as in the count."""
+    if not membership.unread_count:
+        return None
+    return (
+        history(membership)
+        .filter(pk__gt=membership.last_read_message_id, kind=Message.Kind.TEXT)
+        .exclude(sender_id=membership.user_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def first_message_on_or_after(membership: Membership, moment: datetime) -> int | None:
+    """The id of the first message the member sees at or after ``moment``
+    (M8, a chat at a date)."""
+    return (
+        history(membership)
+        .filter(created__gte=moment)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -522,8 +587,10 @@ class CatchUp:
     chat_id: int | None
     items: list[MessageItem]
     # True when the tab missed more than a page: ``items`` is then the
-    # newest page, to replace what the tab shows rather than extend it.
+    # newest page, to replace what the tab shows rather than extend it,
+    # and ``older_than`` is then that page's.
     reset: bool
+    older_than: int | None
     unread_total: LiveCount
     incoming_count: LiveCount
 
@@ -538,16 +605,16 @@ def catch_up(user: User, membership: Membership | None, after_id: int) -> CatchU
     """
     items: list[MessageItem] = []
     reset = False
+    older_than = None
     if membership is not None:
         limit = settings.NOVA_CATCH_UP_LIMIT
         missed = list(
-            Message.objects.filter(chat_id=membership.chat_id, pk__gt=after_id)
-            .select_related("sender")
-            .order_by("pk")[: limit + 1]
+            history(membership).filter(pk__gt=after_id).order_by("pk")[: limit + 1]
         )
         if len(missed) > limit:
             reset = True
-            items = message_items(user, *latest_messages(membership.chat_id))
+            page = history_page(user, membership)
+            items, older_than = page.items, page.older_than
         elif missed:
             prev_id = previous_message_id(membership.chat_id, missed[0].pk)
             items = message_items(user, missed, prev_id)
@@ -556,6 +623,95 @@ def catch_up(user: User, membership: Membership | None, after_id: int) -> CatchU
         chat_id=membership.chat_id if membership else None,
         items=items,
         reset=reset,
+        older_than=older_than,
         unread_total=unread_totals([user.pk])[user.pk],
         incoming_count=incoming_request_counts([user.pk])[user.pk],
+    )
+
+
+def chat_title(membership: Membership) -> str:
+    """The chat's name as the member sees it: a group's name, or the other
+    person's name (their remark, if the member gave one)."""
+    chat = membership.chat
+    if chat.kind == Chat.Kind.GROUP:
+        return chat.name
+    other = (
+        Membership.objects.filter(chat_id=chat.pk)
+        .exclude(user_id=membership.user_id)
+        .select_related("user")
+        .first()
+    )
+    if other is None:
+        return DELETED_USER
+    remarks = remarks_for([membership.user_id], [other.user_id])
+    return _name(other.user, membership.user_id, remarks)
+
+
+def sender_choices(membership: Membership) -> list[tuple[int, str]]:
+    """The chat's members as the member sees them, to filter by (M8)."""
+    members = [
+        m.user
+        for m in Membership.objects.filter(chat_id=membership.chat_id)
+        .select_related("user")
+        .order_by("user__username")
+    ]
+    remarks = remarks_for([membership.user_id], [user.pk for user in members])
+    return [(user.pk, _name(user, membership.user_id, remarks)) for user in members]
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """Messages that match a search, newest first (M8). ``older_than`` is
+    the id to ask for the next page with, None on the last page."""
+
+    items: list[MessageItem]
+    older_than: int | None
+
+
+def search_history(
+    viewer: User,
+    membership: Membership,
+    *,
+    words: list[str],
+    sender_ids: list[int],
+    since: datetime | None,
+    until: datetime | None,
+    before: int | None,
+) -> SearchPage:
+    """The member's messages that contain every word, whatever its case,
+    from any of the senders (any, if none given), sent in [since, until):
+    a page at a time, newest first, cut on the id (keyset).
+
+    Words match with a case-insensitive regular expression of the escaped
+    word, not ``icontains``: SQLite's LIKE folds the case of ASCII letters
+    only, while its REGEXP (Python's ``re``) and PostgreSQL's ``~*`` fold
+    every script, so both databases find the same messages.
+    """
+    size = settings.NOVA_HISTORY_PAGE_SIZE
+    # Recalled and removed messages have no text to find; one the viewer
+    # deleted for themself is not theirs to find again (M6).
+    found = (
+        history(membership)
+        .filter(kind=Message.Kind.TEXT, status=Message.Status.SHOWN)
+        .exclude(hidden_for__user=viewer)
+    )
+    for word in words:
+        found = found.filter(body__iregex=re.escape(word))
+    if sender_ids:
+        found = found.filter(sender_id__in=sender_ids)
+    if since is not None:
+        found = found.filter(created__gte=since)
+    if until is not None:
+        found = found.filter(created__lt=until)
+    if before is not None:
+        found = found.filter(pk__lt=before)
+
+    hits = list(found.order_by("-pk")[: size + 1])
+    shown = hits[:size]
+    sender_ids_shown = list({m.sender_id for m in shown if m.sender_id})
+    remarks = remarks_for([viewer.pk], sender_ids_shown)
+    # A hit stands alone: it names no predecessor (it joins no live list).
+    items = [message_item(message, viewer.pk, remarks, 0) for message in shown]
+    return SearchPage(
+        items=items, older_than=shown[-1].pk if len(hits) > size else None
     )

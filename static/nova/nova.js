@@ -14,9 +14,29 @@
   let sendAfterSwap = false;
   let readTimer = null;
   let catchUpTimer = null;
+  let typingSentAt = 0;
+  const typistTimers = new Map();
+  // A page of history on its way into the list, and where the reader
+  // was (M7).
+  let historySwap = null;
 
   function openMessageList() {
     return document.querySelector("[data-message-list]");
+  }
+
+  // A list opened at an older message stops short of the newest: live
+  // messages do not belong at its end until paging reaches the newest.
+  function isDetached(list) {
+    return list.hasAttribute("data-detached");
+  }
+
+  // Paging newer reached the newest message: the list takes the id that
+  // live messages are pushed to, and catches up on any that came since.
+  function attachLive(list) {
+    list.removeAttribute("data-detached");
+    list.id = "messages-" + list.dataset.chatId;
+    advanceCursor(list);
+    catchUp(false);
   }
 
   // The newest message up to which the open list misses nothing. It moves
@@ -112,7 +132,8 @@
     catchUpTimer = setTimeout(function () {
       catchUpTimer = null;
       if (!socket) return; // the next connection catches up anyway
-      const list = openMessageList();
+      let list = openMessageList();
+      if (list && isDetached(list)) list = null;
       if (afterGap && !(list && advanceCursor(list))) return;
       socket.send(JSON.stringify({
         action: "catch_up",
@@ -134,6 +155,11 @@
     status.dataset.state = state;
     status.title = "Live updates: " + words;
     status.firstElementChild.textContent = "Live updates: " + words;
+    const banner = document.getElementById("offline-banner");
+    if (banner) {
+      banner.textContent = state === "closed"
+        ? "You are offline. Reconnecting…" : "";
+    }
   }
 
   function showError(text) {
@@ -220,7 +246,34 @@
     const field = event.target;
     if (!(field instanceof HTMLTextAreaElement) || !field.hasAttribute("data-enter-sends")) return;
     saveDraft(field);
+    reportTyping(field);
   });
+
+  // Tell the chat's other members that this person is typing (M10): at
+  // most one frame every three seconds, however fast they type. The
+  // server forgets it; their tabs drop the line after five silent seconds.
+  function reportTyping(field) {
+    const list = openMessageList();
+    if (!socket || !list || !field.value.trim()) return;
+    if (Date.now() - typingSentAt < 3000) return;
+    typingSentAt = Date.now();
+    socket.send(JSON.stringify({ action: "typing", chat: Number(list.dataset.chatId) }));
+  }
+
+  function showTypists(box, typists) {
+    typists.forEach(function (typist) {
+      typist.remove();
+      const current = document.getElementById(typist.id);
+      if (current) current.replaceWith(typist);
+      else box.appendChild(typist);
+      clearTimeout(typistTimers.get(typist.id));
+      typistTimers.set(typist.id, setTimeout(function () {
+        typistTimers.delete(typist.id);
+        const shown = document.getElementById(typist.id);
+        if (shown) shown.remove();
+      }, 5000));
+    });
+  }
 
   // The send form is replaced by the server's answer. Text typed while
   // the message was on its way is moved into the new form, not lost.
@@ -318,6 +371,10 @@
       fileRows(list, Array.from(event.detail.fragment.children));
       return;
     }
+    if (list.hasAttribute("data-typing")) {
+      showTypists(list, Array.from(event.detail.fragment.children));
+      return;
+    }
     if (!list.hasAttribute("data-message-list")) return;
     const items = Array.from(event.detail.fragment.children).filter(function (el) {
       return el.dataset && el.dataset.messageId;
@@ -369,6 +426,34 @@
     reportRead();
   });
 
+  // Older history replaces the "Older messages" link at the top of the
+  // list; keep the reader where they were. Newer history replaces the
+  // link at the bottom; once none is left the list has reached the newest.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const link = event.detail.target;
+    const list = link.closest && link.matches("[data-history]") &&
+      link.closest("[data-message-list]");
+    if (!list) return;
+    historySwap = { link: link, list: list, fromBottom: list.scrollHeight - list.scrollTop };
+  });
+
+  // htmx reports the swap on each new element; the first report does all.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!historySwap || event.detail.target !== historySwap.link) return;
+    const list = historySwap.list;
+    if (historySwap.link.dataset.history === "older") {
+      list.scrollTop = list.scrollHeight - historySwap.fromBottom;
+    }
+    historySwap = null;
+    localiseTimes(list);
+    if (isDetached(list) && !list.querySelector("[data-history=newer]")) {
+      attachLive(list);
+    } else {
+      advanceCursor(list);
+    }
+    reportRead();
+  });
+
   document.addEventListener("htmx:afterSettle", function (event) {
     refresh(event.detail.elt);
   });
@@ -378,7 +463,21 @@
   document.addEventListener("DOMContentLoaded", function () {
     refresh(document);
     restoreDraft();
+    // Dates asked for (jump to a date, search) mean this browser's days.
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    document.querySelectorAll("input[data-time-zone]").forEach(function (input) {
+      if (!input.value) input.value = zone;
+    });
     const list = openMessageList();
-    if (list && !window.location.hash) list.scrollTop = list.scrollHeight;
+    if (!list || window.location.hash) return;
+    const focus = list.dataset.focusId &&
+      document.getElementById("message-" + list.dataset.focusId);
+    if (focus) {
+      // A permalink or a date: show that message, marked (M8).
+      focus.classList.add("message-focus");
+      focus.scrollIntoView({ block: "center" });
+    } else {
+      list.scrollTop = list.scrollHeight;
+    }
   });
 })();
