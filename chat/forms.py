@@ -25,6 +25,10 @@ class MessageForm(forms.Form):
         error_messages={"required": "Write something before sending."},
     )
     client_token = forms.UUIDField(widget=forms.HiddenInput)
+    # The message this one answers (M5); the template draws the field.
+    reply_to = forms.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"client_token": uuid.uuid4()})

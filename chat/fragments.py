@@ -8,7 +8,16 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from accounts.live import LiveCount
-from chat.queries import CatchUp, ChatRow, HistoryPage, MessageItem, cursor
+from chat.models import Message
+from chat.queries import (
+    CatchUp,
+    ChatRow,
+    HistoryPage,
+    MessageItem,
+    ReadState,
+    cursor,
+    withdrawn_quote_text,
+)
 
 PAGE = "chat/chat.html"
 
@@ -19,6 +28,34 @@ def message(item: MessageItem) -> str:
     The sender's own tab gets the same partial inside ``#message_sent``.
     """
     return render_to_string(f"{PAGE}#message_oob", {"item": item})
+
+
+def message_replaced(item: MessageItem) -> str:
+    """One message, to take the place of its older self wherever a tab
+    shows it (recalled, removed, hidden)."""
+    return render_to_string(f"{PAGE}#message", {"item": item, "replace": True})
+
+
+def reply_count(message: Message) -> str:
+    """A message's reply count, to take its place wherever it is shown."""
+    return render_to_string(
+        f"{PAGE}#reply_count", {"message": message, "oob_part": True}
+    )
+
+
+def quotes_withdrawn(message: Message) -> str:
+    """Every quote of a message that was just recalled or removed says so,
+    in every reply that shows it."""
+    text = withdrawn_quote_text(message.status)
+    return render_to_string(
+        f"{PAGE}#quotes_withdrawn", {"message": message, "text": text}
+    )
+
+
+def read_state(message: Message, state: ReadState) -> str:
+    """Who has read one of its sender's messages, to take its place."""
+    context = {"message": message, "read_state": state, "oob_part": True}
+    return render_to_string(f"{PAGE}#read_state", context)
 
 
 def chat_row(row: ChatRow) -> str:

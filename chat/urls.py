@@ -15,4 +15,34 @@ urlpatterns = [
         views.message_detail,
         name="message",
     ),
+    path(
+        "<id:chat_id>/messages/<id:message_id>/actions/",
+        views.message_actions,
+        name="message_actions",
+    ),
+    path(
+        "<id:chat_id>/messages/<id:message_id>/readers/",
+        views.message_readers,
+        name="readers",
+    ),
+    path(
+        "<id:chat_id>/messages/<id:message_id>/recall/",
+        views.recall_message,
+        name="recall",
+    ),
+    path(
+        "<id:chat_id>/messages/<id:message_id>/remove/",
+        views.remove_message,
+        name="remove",
+    ),
+    path(
+        "<id:chat_id>/messages/<id:message_id>/hide/",
+        views.hide_message,
+        name="hide",
+    ),
+    path(
+        "<id:chat_id>/messages/<id:message_id>/add-friend/",
+        views.add_sender_as_friend,
+        name="add_friend",
+    ),
 ]

@@ -212,6 +212,12 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Chat limits (PRODUCT.md M1, M7).
 NOVA_MESSAGE_MAX_LENGTH = 4000
 NOVA_HISTORY_PAGE_SIZE = 50
+# A sender may recall a message this many seconds after sending it (M4).
+NOVA_RECALL_SECONDS = 120
+# A read pushes the new read state of at most this many of the newest
+# messages it covers to their senders' open tabs (M3); older ones show
+# it when next loaded.
+NOVA_READ_PUSH_LIMIT = 200
 # A tab that missed more than this many messages gets the newest page
 # afresh instead of everything it missed (L3).
 NOVA_CATCH_UP_LIMIT = 500
