@@ -70,7 +70,7 @@ def unread_total(total: LiveCount) -> str:
 
 
 def typing(chat_id: int, user_id: int, name: str) -> str:
-    """"<name> is typing…" for the chat's typing line (M10)."""
+    """The line "<name> is typing…" for the chat's typing area (M10)."""
     context = {"chat_id": chat_id, "user_id": user_id, "name": name}
     return render_to_string(f"{PAGE}#typist", context)
 

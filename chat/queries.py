@@ -503,8 +503,8 @@ def history_page(
     after: int | None = None,
     around: int | None = None,
 ) -> HistoryPage:
-    """A page of the member's chat, in three queries whatever its length:
-    the newest page; or the page just before (older than) or after a
+    """A page of the member's chat, in a fixed number of queries whatever
+    its length: the newest page; or the page just before (older than) or after a
     message id; or a window around a message, which it then focuses.
 
     Pages are cut on the message id (keyset), never by OFFSET: a page asks

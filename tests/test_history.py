@@ -160,18 +160,17 @@ def test_opening_and_paging_a_chat_take_constant_queries(
     url = reverse("chat:detail", args=[chat.pk])
     client.get(url)  # read them all
 
-    # session, user, access, the page and one more, sender remarks, mark
-    # read (savepoint, newest, lock, count, release), chat list, unread
+    # session, user, access, history (4: the page and one more, sender
+    # remarks, read marks, hidden), mark read (savepoint, newest, lock,
+    # count, release), chat list (3: rows, previews, remarks), unread
     # total, requests
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(17):
         client.get(url)
-    # session, user, access, the page and one more, sender remarks, and
-    # whether anything is newer
-    with django_assert_num_queries(6):
+    # session, user, access, history (4), and whether anything is newer
+    with django_assert_num_queries(8):
         client.get(url, {"before": ids[-1]}, headers={"HX-Request": "true"})
-    # session, user, access, the page and one more, the page's
-    # predecessor, sender remarks
-    with django_assert_num_queries(6):
+    # session, user, access, history (4), the page's predecessor
+    with django_assert_num_queries(8):
         client.get(url, {"after": ids[0]}, headers={"HX-Request": "true"})
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from chat.actions import do_send_message
+from chat.actions import do_hide_message, do_recall_message, do_send_message
 from chat.models import Chat, Message
 from tests.conftest import membership
 from tests.test_history import add_messages, group_chat
@@ -200,3 +200,19 @@ def test_search_takes_constant_queries(
     # requests
     with django_assert_num_queries(11):
         search(client, private_chat, q="note 1")
+
+
+def test_recalled_and_self_deleted_messages_are_not_found(
+    private_chat: Chat, alice: User, bob: User, client_for
+) -> None:
+    hidden = say(bob, private_chat, "needle hidden by alice")
+    recalled = say(bob, private_chat, "needle recalled by bob")
+    kept = say(bob, private_chat, "needle kept")
+    do_hide_message(membership(alice, private_chat), Message.objects.get(pk=hidden))
+    do_recall_message(membership(bob, private_chat), Message.objects.get(pk=recalled))
+
+    for_alice = search(client_for(alice), private_chat, q="needle")
+    for_bob = search(client_for(bob), private_chat, q="needle")
+
+    assert hits(for_alice.text) == [kept]
+    assert hits(for_bob.text) == [kept, hidden]
