@@ -1,0 +1,157 @@
+"""History and delivery in real browsers: a tab that loses its socket,
+older pages and permalinks, the typing line (M7, M8, M10, L3)."""
+
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from urllib.parse import urljoin
+
+import pytest
+from playwright.sync_api import Page, WebSocketRoute, expect
+
+from tests.browser.conftest import Person
+from tests.browser.test_two_users import (
+    LIVE_MS,
+    befriend,
+    cookies_of,
+    messages_from_others,
+    post_message,
+    send,
+    sign_up,
+    wait_until_live,
+)
+
+pytestmark = pytest.mark.browser
+
+# Reconnecting backs off for a few seconds after repeated failures.
+RECONNECT_MS = 15_000
+
+
+@pytest.fixture
+def friends(new_person: Callable[..., Person]) -> tuple[Person, Person, str]:
+    alice, bob = sign_up(new_person(), "alice"), sign_up(new_person(), "bob")
+    return alice, bob, befriend(alice, bob)
+
+
+class Cable:
+    """A tab's websocket, routed through Playwright so a test can cut it
+    as a network drop would (Chromium's offline mode leaves open sockets
+    alone). While cut, every attempt to reconnect fails at once."""
+
+    def __init__(self, page: Page) -> None:
+        self.cut = False
+        self.live: list[WebSocketRoute] = []
+        page.route_web_socket(re.compile(r"/ws/"), self._connect)
+
+    def _connect(self, socket: WebSocketRoute) -> None:
+        if self.cut:
+            socket.close(code=1013, reason="cut")
+            return
+        socket.connect_to_server()
+        self.live.append(socket)
+
+    def unplug(self) -> None:
+        self.cut = True
+        for socket in self.live:
+            # 1012, "service restart": the page reconnects, as after a drop.
+            socket.close(code=1012, reason="cut")
+        self.live.clear()
+
+    def plug_in(self) -> None:
+        self.cut = False
+
+
+def load_every_page(page: Page, which: str) -> None:
+    """Scroll to the list's "older" or "newer" end until nothing is left."""
+    end = page.locator(f"[data-history={which}] a").first
+    messages = page.locator(".message")
+    while end.count():
+        shown = messages.count()
+        end.scroll_into_view_if_needed()
+        expect(messages).not_to_have_count(shown, timeout=LIVE_MS)
+
+
+def message_ids(person: Person) -> list[int]:
+    return person.page.eval_on_selector_all(
+        ".message[data-message-id]", "items => items.map(i => +i.dataset.messageId)"
+    )
+
+
+def test_tab_that_lost_its_socket_says_so_and_catches_up_once_in_order(
+    friends: tuple[Person, Person, str], nova_server
+) -> None:
+    alice, bob, chat_url = friends
+    cable = Cable(bob.page)
+    bob.page.goto(chat_url)
+    wait_until_live(bob.page)
+    banner = bob.page.get_by_role("status").filter(has_text="You are offline")
+    expect(banner).to_have_count(0)
+    post = partial(post_message, cookies_of(alice), urljoin(nova_server.url, chat_url))
+
+    cable.unplug()
+    expect(banner).to_be_visible(timeout=LIVE_MS)
+    for n in range(5):
+        assert post(f"while away {n}") == 200
+    expect(banner).to_be_visible()
+    expect(messages_from_others(bob.page)).to_have_count(0)
+    cable.plug_in()
+
+    wait_until_live(bob.page)
+    expect(banner).to_have_count(0)
+    expect(messages_from_others(bob.page)).to_have_text(
+        [f"while away {n}" for n in range(5)], timeout=RECONNECT_MS
+    )
+    ids = message_ids(bob)
+    assert ids == sorted(ids)
+    assert len(ids) == len(set(ids))
+    # Shown in a visible tab, so read at once (M7, M9).
+    expect(bob.page.locator("#nav-unread")).to_be_hidden(timeout=LIVE_MS)
+
+
+def test_older_pages_permalinks_and_typing(
+    friends: tuple[Person, Person, str], nova_server
+) -> None:
+    alice, bob, chat_url = friends
+    post = partial(post_message, cookies_of(alice), urljoin(nova_server.url, chat_url))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert set(pool.map(lambda n: post(f"history {n}"), range(110))) == {200}
+    everything = "history 0"
+
+    # Scrolling up loads older pages down to the very first message.
+    bob.page.goto(chat_url)
+    wait_until_live(bob.page)
+    expect(messages_from_others(bob.page)).to_have_count(50)
+    load_every_page(bob.page, "older")
+    expect(bob.page.locator(".message-system").first).to_be_visible()
+    expect(messages_from_others(bob.page)).to_have_count(110)
+    ids = message_ids(bob)
+    assert ids == sorted(ids)
+    assert len(ids) == len(set(ids))
+    expect(bob.page.locator("[data-history=older]")).to_have_count(0)
+
+    # A permalink opens the chat at an old message; newer pages lead back
+    # to the live list, where new messages arrive again.
+    first_id = ids[1]
+    bob.page.goto(f"{chat_url}messages/{first_id}/")
+    focus = bob.page.locator(f"#message-{first_id}")
+    expect(focus).to_have_class("message message-focus")
+    expect(focus).to_contain_text(everything)
+    while bob.page.locator("[data-history=newer]").count():
+        bob.page.locator("[data-history=newer] a").first.scroll_into_view_if_needed()
+        bob.page.wait_for_timeout(100)
+    expect(
+        bob.page.locator(f"#messages-{chat_url.strip('/').split('/')[-1]}")
+    ).to_have_count(1)
+    alice.page.goto(chat_url)
+    wait_until_live(alice.page)
+    send(alice.page, "back to the present")
+    expect(messages_from_others(bob.page).last).to_have_text(
+        "back to the present", timeout=LIVE_MS
+    )
+
+    # Typing shows in the other member's tab and goes after five seconds.
+    alice.page.get_by_label("Message", exact=True).press_sequentially("hel")
+    typing = bob.page.get_by_text(f"{alice.name} is typing…")
+    expect(typing).to_be_visible(timeout=LIVE_MS)
+    expect(typing).to_be_hidden(timeout=8_000)
