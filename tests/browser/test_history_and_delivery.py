@@ -37,10 +37,13 @@ def friends(new_person: Callable[..., Person]) -> tuple[Person, Person, str]:
 class Cable:
     """A tab's websocket, routed through Playwright so a test can cut it
     as a network drop would (Chromium's offline mode leaves open sockets
-    alone). While cut, every attempt to reconnect fails at once."""
+    alone). While cut, every attempt to reconnect fails at once. It can
+    also lose pushed messages silently, as a full channel-layer queue does.
+    """
 
     def __init__(self, page: Page) -> None:
         self.cut = False
+        self.pushes_to_lose = 0
         self.live: list[WebSocketRoute] = []
         page.route_web_socket(re.compile(r"/ws/"), self._connect)
 
@@ -48,8 +51,15 @@ class Cable:
         if self.cut:
             socket.close(code=1013, reason="cut")
             return
-        socket.connect_to_server()
+        server = socket.connect_to_server()
+        server.on_message(lambda message: self._push(socket, message))
         self.live.append(socket)
+
+    def _push(self, socket: WebSocketRoute, message: str | bytes) -> None:
+        if self.pushes_to_lose and 'hx-swap-oob="beforeend:#messages-' in str(message):
+            self.pushes_to_lose -= 1
+            return
+        socket.send(message)
 
     def unplug(self) -> None:
         self.cut = True
@@ -115,6 +125,21 @@ def test_tab_that_lost_its_socket_says_so_and_catches_up_once_in_order(
     assert len(ids) == len(set(ids))
     # Shown in a visible tab, so read at once (M7, M9).
     expect(bob.page.locator("#nav-unread")).to_be_hidden(timeout=LIVE_MS)
+
+    # A push lost without any drop: the next one names a predecessor the
+    # tab has not seen, and the tab fetches it.
+    cable.pushes_to_lose = 1
+    assert post("lost on the way") == 200
+    assert post("names the lost one") == 200
+    expect(messages_from_others(bob.page)).to_have_text(
+        [f"while away {n}" for n in range(5)]
+        + ["lost on the way", "names the lost one"],
+        timeout=LIVE_MS,
+    )
+    assert cable.pushes_to_lose == 0
+    ids = message_ids(bob)
+    assert ids == sorted(ids)
+    assert len(ids) == len(set(ids))
 
 
 def test_older_pages_permalinks_and_typing(
