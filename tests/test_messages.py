@@ -97,7 +97,7 @@ def test_group_message_shows_how_many_others_read_it(
 ) -> None:
     dave = make_user("dave")
     chat = group_chat(alice, bob, carol, dave)
-    message = post(alice, chat, "team news")
+    post(alice, chat, "team news")
     do_mark_read(membership(bob, chat))
     do_mark_read(membership(carol, chat))
 
