@@ -12,7 +12,7 @@ from django.conf import settings
 from accounts import live
 from accounts.live import LiveCount
 from chat import fragments, queries
-from chat.models import HiddenMessage, Message
+from chat.models import HiddenMessage, Membership, Message
 from social.queries import remarks_for
 
 
@@ -180,3 +180,26 @@ def _send_rows(chat_id: int, only_user_id: int | None = None) -> None:
         )
         for row, membership in zip(rows, memberships, strict=True)
     )
+
+
+def member_typing(membership: Membership) -> None:
+    """Show "<name> is typing…" in the chat's other members' tabs (M10).
+
+    Nothing is stored: the line leaves their tabs after five seconds
+    without another. One fragment is rendered per name the others see.
+    """
+    typist = membership.user
+    others = list(
+        Membership.objects.filter(chat_id=membership.chat_id)
+        .exclude(user_id=typist.pk)
+        .values_list("user_id", flat=True)
+    )
+    remarks = remarks_for(others, [typist.pk])
+    html_by_name: dict[str, str] = {}
+    deliveries = []
+    for viewer_id in others:
+        name = remarks.get((viewer_id, typist.pk), typist.username)
+        if name not in html_by_name:
+            html_by_name[name] = fragments.typing(membership.chat_id, typist.pk, name)
+        deliveries.append((viewer_id, html_by_name[name]))
+    live.send_html(deliveries)

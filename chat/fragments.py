@@ -69,6 +69,12 @@ def unread_total(total: LiveCount) -> str:
     return render_to_string("chat/_unread_total.html", {"total": total, "oob": True})
 
 
+def typing(chat_id: int, user_id: int, name: str) -> str:
+    """The line "<name> is typing…" for the chat's typing area (M10)."""
+    context = {"chat_id": chat_id, "user_id": user_id, "name": name}
+    return render_to_string(f"{PAGE}#typist", context)
+
+
 def catch_up(state: CatchUp) -> list[str]:
     """Everything a tab whose socket (re)opened may have missed, as one or
     more frames: a fresh chat list and badges, and the open chat's messages

@@ -503,8 +503,8 @@ def history_page(
     after: int | None = None,
     around: int | None = None,
 ) -> HistoryPage:
-    """A page of the member's chat, in three queries whatever its length:
-    the newest page; or the page just before (older than) or after a
+    """A page of the member's chat, in a fixed number of queries whatever
+    its length: the newest page; or the page just before (older than) or after a
     message id; or a window around a message, which it then focuses.
 
     Pages are cut on the message id (keyset), never by OFFSET: a page asks
@@ -569,11 +569,12 @@ def first_unread_id(membership: Membership) -> int | None:
 
 def first_message_on_or_after(membership: Membership, moment: datetime) -> int | None:
     """The id of the first message the member sees at or after ``moment``
-    (M8, a chat at a date)."""
+    (M8, a chat at a date). Here the time decides, not the id: the day's
+    first message is the one written first that day."""
     return (
         history(membership)
         .filter(created__gte=moment)
-        .order_by("pk")
+        .order_by("created", "pk")
         .values_list("pk", flat=True)
         .first()
     )

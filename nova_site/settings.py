@@ -230,7 +230,10 @@ NOVA_WS_MAX_SEND = 1000 * 1000
 # A socket may ask for a catch-up this often at most.
 NOVA_CATCH_UP_INTERVAL = 0.25
 # Websocket frames larger than this are refused with an error frame (L4).
-NOVA_WS_MAX_FRAME = 16 * 1024
+NOVA_WS_MAX_FRAME = 64 * 1024
+# A socket may say "typing" this often at most (M10); tabs send it every
+# three seconds while their user types, and drop it after five silent ones.
+NOVA_TYPING_INTERVAL = 2.5
 # How often an open socket re-checks its session and renews its groups.
 NOVA_WS_RECHECK_SECONDS = 300
 # A push to a socket whose session was last confirmed longer ago than this
