@@ -720,3 +720,13 @@ def test_open_chat_with_replies_and_hidden_messages_has_constant_queries(
     # preview's fallback), unread total, requests
     with django_assert_num_queries(19):
         client.get(reverse("chat:detail", args=[private_chat.pk]))
+
+
+def test_menu_offers_no_friendship_to_someone_who_left(
+    alice: User, bob: User, carol: User, client_for
+) -> None:
+    chat = group_chat(alice, bob, carol)
+    message = post(carol, chat, "bye")
+    Membership.objects.filter(chat=chat, user=carol).delete()
+
+    assert "as a friend" not in menu(client_for(bob), message)
