@@ -298,3 +298,18 @@ async def test_reply_fan_out_keeps_its_query_count(
             events.message_sent(message_id)
 
     await sync_to_async(fan_out)()
+
+
+async def test_answering_unread_messages_shows_their_sender_they_were_read(
+    alice: User, bob: User
+) -> None:
+    chat = await befriended(alice, bob)
+    question = await send(alice, chat, "are you there?")
+    alice_tab = await open_socket(alice)
+
+    await send(bob, chat, "yes")
+    pushes = [await alice_tab.receive_from(timeout=2) for _ in range(2)]
+
+    assert any(f'id="read-state-{question.pk}"' in html for html in pushes)
+    assert await alice_tab.receive_nothing(timeout=0.2)
+    await alice_tab.disconnect()
