@@ -313,3 +313,27 @@ async def test_answering_unread_messages_shows_their_sender_they_were_read(
     assert any(f'id="read-state-{question.pk}"' in html for html in pushes)
     assert await alice_tab.receive_nothing(timeout=0.2)
     await alice_tab.disconnect()
+
+
+async def test_catch_up_brings_recalls_and_reads_that_happened_while_away(
+    alice: User, bob: User
+) -> None:
+    """A tab that was offline still shows what changed in the messages it
+    already shows (L3, M3, M6)."""
+    chat = await befriended(alice, bob)
+    recalled = await send(bob, chat, SECRET)
+    mine = await send(alice, chat, "did you read this?")
+    await as_member(do_recall_message, bob, chat, recalled)
+    await as_member(do_mark_read, bob, chat)
+    tab = await open_socket(alice)
+
+    await tab.send_to(
+        text_data=json.dumps({"action": "catch_up", "chat": chat.pk, "after": mine.pk})
+    )
+    html = await tab.receive_from(timeout=2)
+
+    assert re.search(rf'<li id="message-{recalled.pk}"[^>]*hx-swap-oob="true"', html)
+    assert "bob recalled a message" in html
+    assert SECRET not in html
+    assert re.search(rf'<span id="read-state-{mine.pk}"[^>]*data-version="1"', html)
+    await tab.disconnect()
