@@ -19,6 +19,17 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 CONSUMER_LOG = "chat.consumers"
 
 
+async def settled_socket(user: User, caplog: pytest.LogCaptureFixture):  # type: ignore[no-untyped-def]
+    """An open socket whose connecting is over (its own log line written,
+    which Redis may delay), with the log captured from here on."""
+    tab = await open_socket(user)
+    await tab.send_to(text_data=json.dumps({"action": "catch_up"}))
+    await tab.receive_from(timeout=2)
+    caplog.set_level(logging.INFO, logger=CONSUMER_LOG)
+    caplog.clear()
+    return tab
+
+
 def typing(chat_id: int) -> str:
     return json.dumps({"action": "typing", "chat": chat_id})
 
@@ -104,12 +115,11 @@ async def test_typing_is_not_stored(alice: User, bob: User) -> None:
     ],
 )
 async def test_refused_frame_gets_an_error_one_log_line_and_the_socket_lives(
-    frame: str, error: str, alice: User, bob: User, caplog
+    frame: str, error: str, alice: User, bob: User, caplog, settings
 ) -> None:
+    settings.NOVA_CATCH_UP_INTERVAL = 0
     chat = await befriended(alice, bob)
-    tab = await open_socket(alice)
-    caplog.set_level(logging.INFO, logger=CONSUMER_LOG)
-    caplog.clear()
+    tab = await settled_socket(alice, caplog)
 
     await tab.send_to(text_data=frame)
     reply = await tab.receive_from(timeout=2)
@@ -142,13 +152,13 @@ async def test_frame_of_exactly_64_kib_is_read(alice: User, bob: User) -> None:
 
 @pytest.mark.parametrize("action", ["read", "catch_up", "typing"])
 async def test_frame_naming_a_chat_of_others_is_refused(
-    action: str, alice: User, bob: User, carol: User, caplog
+    action: str, alice: User, bob: User, carol: User, caplog, settings
 ) -> None:
+    settings.NOVA_CATCH_UP_INTERVAL = 0
     chat = await befriended(alice, bob)
     secret = await send(alice, chat, "for bob only")
-    carol_tab, bob_tab = await open_socket(carol), await open_socket(bob)
-    caplog.set_level(logging.INFO, logger=CONSUMER_LOG)
-    caplog.clear()
+    bob_tab = await settled_socket(bob, caplog)
+    carol_tab = await settled_socket(carol, caplog)
 
     await carol_tab.send_to(
         text_data=json.dumps({"action": action, "chat": chat.pk, "up_to": secret})
