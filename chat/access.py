@@ -100,7 +100,8 @@ class MessageActions:
 
 def allowed_message_actions(membership: Membership, message: Message) -> MessageActions:
     """Decide the message menu for this member, by the same rules the
-    actions check (``chat.access``)."""
+    actions check. "Add friend" is for a fellow member of a group (S2):
+    someone who left it is no longer met there."""
     user = membership.user
     add_friend = False
     if (
@@ -109,6 +110,9 @@ def allowed_message_actions(membership: Membership, message: Message) -> Message
         and message.sender is not None
         and message.sender.is_active
         and message.sender_id != user.pk
+        and Membership.objects.filter(
+            chat_id=message.chat_id, user_id=message.sender.pk
+        ).exists()
     ):
         [relation] = with_relations(user, [message.sender])
         add_friend = relation.relation == Relation.NONE

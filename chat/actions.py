@@ -119,6 +119,17 @@ def do_send_message(
                 )
             )
             transaction.on_commit(partial(events.message_sent, message.pk))
+            if membership.unread_count:
+                # Answering reads what came before: their senders see it.
+                transaction.on_commit(
+                    partial(
+                        events.read_states_changed,
+                        membership.chat_id,
+                        sender.pk,
+                        membership.last_read_message_id,
+                        message.pk,
+                    )
+                )
     except IntegrityError:
         return same_post.get(), False
 

@@ -135,12 +135,18 @@ def chat_opened(chat_id: int) -> None:
 
 def chat_read(chat_id: int, user_id: int, read_from: int, read_to: int) -> None:
     """Clear the unread badge of a chat in every tab of this member (M9),
-    and show the senders of the messages just read who has read them
-    (M3): one push per sender, with the new read state of each of their
-    messages in ``(read_from, read_to]``, the newest
-    ``NOVA_READ_PUSH_LIMIT`` of them."""
+    and show the senders of what they read that they read it (M3)."""
     _send_rows(chat_id, only_user_id=user_id)
+    read_states_changed(chat_id, user_id, read_from, read_to)
 
+
+def read_states_changed(
+    chat_id: int, reader_id: int, read_from: int, read_to: int
+) -> None:
+    """Tell the senders of the messages ``reader_id`` has just read, those
+    in ``(read_from, read_to]``, who has read them now (M3): one push per
+    sender, with the new read state of each of their messages there, the
+    newest ``NOVA_READ_PUSH_LIMIT`` of them."""
     just_read = list(
         Message.objects.filter(
             chat_id=chat_id,
@@ -150,7 +156,7 @@ def chat_read(chat_id: int, user_id: int, read_from: int, read_to: int) -> None:
             status=Message.Status.SHOWN,
             sender__isnull=False,
         )
-        .exclude(sender_id=user_id)
+        .exclude(sender_id=reader_id)
         .order_by("-pk")[: settings.NOVA_READ_PUSH_LIMIT]
     )
     if not just_read:

@@ -77,8 +77,8 @@ def typing(chat_id: int, user_id: int, name: str) -> str:
 
 def catch_up(state: CatchUp) -> list[str]:
     """Everything a tab whose socket (re)opened may have missed, as one or
-    more frames: a fresh chat list and badges, and the open chat's messages
-    after its cursor.
+    more frames: a fresh chat list and badges, the open chat's messages
+    after its cursor, and the new look of those it shows that changed.
 
     A websocket frame has a size limit (daphne's is 1 MiB), and a message
     can render to tens of kilobytes, so the messages go in parts of at most
@@ -124,4 +124,11 @@ def catch_up(state: CatchUp) -> list[str]:
                 "incoming_count": state.incoming_count,
             }
         frames.append(render_to_string(f"{PAGE}#catch_up", context))
+    frames[0] += "".join(_refreshed(item) for item in state.refreshed)
     return frames
+
+
+def _refreshed(item: MessageItem) -> str:
+    if item.read_state is not None:
+        return read_state(item.message, item.read_state)
+    return message_replaced(item)

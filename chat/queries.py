@@ -596,6 +596,9 @@ class CatchUp:
     older_than: int | None
     unread_total: LiveCount
     incoming_count: LiveCount
+    # Messages the tab already shows whose look may have changed while
+    # it was away: read by more, recalled, removed, deleted for the user.
+    refreshed: tuple[MessageItem, ...] = ()
 
 
 def catch_up(user: User, membership: Membership | None, after_id: int) -> CatchUp:
@@ -607,6 +610,7 @@ def catch_up(user: User, membership: Membership | None, after_id: int) -> CatchU
     newest page comes instead, to replace the tab's list.
     """
     items: list[MessageItem] = []
+    refreshed: list[MessageItem] = []
     reset = False
     older_than = None
     if membership is not None:
@@ -621,6 +625,8 @@ def catch_up(user: User, membership: Membership | None, after_id: int) -> CatchU
         elif missed:
             prev_id = previous_message_id(membership.chat_id, missed[0].pk)
             items = message_items(user, missed, prev_id)
+        if not reset and after_id:
+            refreshed = _refreshed_items(user, membership, after_id)
     return CatchUp(
         chat_rows=chat_list(user),
         chat_id=membership.chat_id if membership else None,
@@ -629,7 +635,26 @@ def catch_up(user: User, membership: Membership | None, after_id: int) -> CatchU
         older_than=older_than,
         unread_total=unread_totals([user.pk])[user.pk],
         incoming_count=incoming_request_counts([user.pk])[user.pk],
+        refreshed=tuple(refreshed),
     )
+
+
+def _refreshed_items(
+    user: User, membership: Membership, up_to_id: int
+) -> list[MessageItem]:
+    """Of the newest page up to ``up_to_id`` (what a tab at that cursor
+    shows, unless it scrolled further back), the messages whose look may
+    have changed since it was drawn (M3, M6), in six queries."""
+    size = settings.NOVA_HISTORY_PAGE_SIZE
+    found = list(
+        history(membership).filter(pk__lte=up_to_id).order_by("-pk")[: size + 1]
+    )
+    prev_id = found[size].pk if len(found) > size else 0
+    return [
+        item
+        for item in message_items(user, reversed(found[:size]), prev_id)
+        if item.hidden or not item.message.is_shown or item.read_state is not None
+    ]
 
 
 def chat_title(membership: Membership) -> str:

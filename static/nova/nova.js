@@ -143,11 +143,150 @@
     }, afterGap ? 500 : 0);
   }
 
+  // Day separators in the viewer's time zone (M3). The server draws them
+  // in its own zone for pages without scripts; here they are redrawn
+  // whenever the list changes (live messages, older pages, catch-ups).
+  function drawDays() {
+    const list = openMessageList();
+    if (!list) return;
+    list.querySelectorAll(":scope > .day-separator").forEach(function (el) {
+      el.remove();
+    });
+    let last = "";
+    list.querySelectorAll(":scope > .message[data-created]").forEach(function (item) {
+      const when = new Date(item.dataset.created);
+      if (isNaN(when) || when.toDateString() === last) return;
+      last = when.toDateString();
+      const separator = document.createElement("li");
+      separator.className = "day-separator";
+      const label = document.createElement("span");
+      label.textContent = when.toLocaleDateString([], {
+        weekday: "short", year: "numeric", month: "long", day: "numeric",
+      });
+      separator.appendChild(label);
+      item.before(separator);
+    });
+  }
+
   function refresh(root) {
     localiseTimes(root || document);
+    drawDays();
     syncTitle();
     markActiveRow();
   }
+
+  // The message menu (M4). Its button is a link to the message's page
+  // of actions; here it loads those actions into a menu beside it
+  // instead. Right click opens it too; Escape closes it, arrows move.
+  let openMenu = null;
+
+  function menuItems(menu) {
+    return Array.from(menu.querySelectorAll("[role=menuitem]"));
+  }
+
+  function closeMenu(focusButton) {
+    if (!openMenu) return;
+    const menu = openMenu;
+    const button = menu.previousElementSibling;
+    openMenu = null;
+    menu.hidden = true;
+    menu.replaceChildren();
+    button.setAttribute("aria-expanded", "false");
+    if (focusButton) button.focus();
+  }
+
+  function showMenu(button) {
+    closeMenu(false);
+    const menu = button.nextElementSibling;
+    openMenu = menu;
+    button.setAttribute("aria-expanded", "true");
+    htmx.ajax("GET", button.getAttribute("href"), { target: menu, swap: "innerHTML" })
+      .then(function () {
+        if (openMenu !== menu) return;
+        menu.hidden = false;
+        const first = menuItems(menu)[0];
+        if (first) first.focus();
+      });
+  }
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-message-menu]");
+    if (button) {
+      event.preventDefault();
+      if (openMenu === button.nextElementSibling) closeMenu(true);
+      else showMenu(button);
+    } else if (openMenu && !openMenu.contains(event.target)) {
+      closeMenu(false);
+    }
+  });
+
+  document.addEventListener("contextmenu", function (event) {
+    const message = event.target.closest(".message[data-message-id]");
+    // A link keeps the browser's own menu (open in a new tab, copy).
+    if (!message || event.target.closest("a[href]:not([data-message-menu])")) return;
+    const button = message.querySelector("[data-message-menu]");
+    if (!button) return;
+    event.preventDefault();
+    showMenu(button);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (!openMenu) return;
+    if (event.key === "Escape") {
+      event.preventDefault();
+      closeMenu(true);
+      return;
+    }
+    const items = menuItems(openMenu);
+    const moves = { ArrowDown: 1, ArrowUp: -1, Home: 0, End: 0 };
+    if (!items.length || !(event.key in moves)) return;
+    event.preventDefault();
+    let index = items.indexOf(document.activeElement);
+    if (event.key === "Home") index = 0;
+    else if (event.key === "End") index = items.length - 1;
+    else index = (index + moves[event.key] + items.length) % items.length;
+    items[index].focus();
+  });
+
+  // Whatever a menu item asked for, the menu has done its part.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (openMenu && openMenu.contains(event.detail.elt)) closeMenu(false);
+  });
+
+  // A reply's quote jumps to its original and marks it (M5). An original
+  // further back is looked for in older pages, a page at a time, up to
+  // a few; further still, the chat opens at it (its permalink).
+  const JUMP_PAGES = 10;
+  let pendingJump = null;
+
+  function jumpTo(id, permalink, pagesLeft) {
+    pendingJump = null;
+    const target = document.getElementById("message-" + id);
+    if (target) {
+      if (target.hidden) return; // deleted for this member: nothing to show
+      document.querySelectorAll(".message-focus").forEach(function (el) {
+        el.classList.remove("message-focus");
+      });
+      target.classList.add("message-focus");
+      target.scrollIntoView({ block: "center" });
+      return;
+    }
+    const list = openMessageList();
+    const older = list && list.querySelector("[data-history=older] a");
+    if (!older || pagesLeft <= 0) {
+      window.location.assign(permalink);
+      return;
+    }
+    pendingJump = { id: id, permalink: permalink, pagesLeft: pagesLeft - 1 };
+    htmx.trigger(older, "click");
+  }
+
+  document.addEventListener("click", function (event) {
+    const quote = event.target.closest("a[data-quote-of]");
+    if (!quote || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    jumpTo(Number(quote.dataset.quoteOf), quote.href, JUMP_PAGES);
+  });
 
   function showLiveState(state, words) {
     const status = document.getElementById("live-status");
@@ -285,6 +424,11 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.target.id !== "send-form") return;
     const typed = event.detail.target.querySelector("textarea").value;
+    if (event.detail.requestConfig.elt.id !== "send-form") {
+      // Reply, or cancel a reply: a fresh form, the same draft.
+      draftText = typed;
+      return;
+    }
     const refused = event.detail.xhr.status === 422;
     if (refused || typed === sentText) {
       // Refused: the answer holds the sent text and its error; anything
@@ -428,6 +572,7 @@
   });
 
   document.addEventListener("htmx:wsAfterMessage", function () {
+    drawDays();
     syncTitle();
     markActiveRow();
     reportRead();
@@ -453,6 +598,12 @@
     }
     historySwap = null;
     localiseTimes(list);
+    drawDays();
+    if (pendingJump) {
+      const jump = pendingJump;
+      // Let htmx finish this swap before asking for the next page.
+      setTimeout(function () { jumpTo(jump.id, jump.permalink, jump.pagesLeft); }, 0);
+    }
     if (isDetached(list) && !list.querySelector("[data-history=newer]")) {
       attachLive(list);
     } else {
