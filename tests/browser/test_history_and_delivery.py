@@ -196,3 +196,9 @@ def test_older_pages_permalinks_and_typing(
     typing = bob.page.get_by_text(f"{alice.name} is typing…")
     expect(typing).to_be_visible(timeout=LIVE_MS)
     expect(typing).to_be_hidden(timeout=8_000)
+    # Typing again shows it again; the message itself ends it at once.
+    alice.page.get_by_label("Message", exact=True).press_sequentially("lo")
+    expect(typing).to_be_visible(timeout=LIVE_MS)
+    alice.page.get_by_role("button", name="Send").click()
+    expect(messages_from_others(bob.page).last).to_have_text("hello")
+    expect(typing).to_be_hidden(timeout=LIVE_MS)
