@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.models import Session
 from django.db import IntegrityError
 from django.http import HttpResponse
 from django.test import Client
@@ -15,7 +14,7 @@ from PIL import Image, ImageOps
 
 from accounts.actions import do_register
 from accounts.avatars import AVATAR_SIZE, identicon_png
-from accounts.models import User
+from accounts.models import User, UserSession
 from tests.conftest import PASSWORD
 
 GENERIC_LOGIN_ERROR = "That username and password do not match an account."
@@ -410,7 +409,7 @@ def test_log_out_ends_the_session(
 
     assert response.status_code == 302
     assert response.url == reverse("accounts:login")
-    assert not Session.objects.filter(session_key=session_key).exists()
+    assert not UserSession.objects.filter(session_key=session_key).exists()
     chat_page = client.get(reverse("chat:index"))
     assert chat_page.status_code == 302
     assert chat_page.url.startswith(reverse("accounts:login"))
