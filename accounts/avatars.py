@@ -133,16 +133,12 @@ def avatar_from_upload(upload: IO[bytes], size: int) -> ContentFile:
                     (AVATAR_SIZE, AVATAR_SIZE),
                     Image.Resampling.LANCZOS,
                 )
-    except AvatarError:
-        raise
-    except (
-        OSError,
-        SyntaxError,
-        ValueError,
-        EOFError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise AvatarError(
+            "That image has far too many pixels; "
+            f"avatars can be at most {MAX_UPLOAD_SIDE}x{MAX_UPLOAD_SIDE}."
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError):
         raise AvatarError(
             "That image could not be read; it may be damaged or cut short."
         ) from None
