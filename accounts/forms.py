@@ -144,6 +144,7 @@ class UsernameForm(forms.Form):
 
     def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"username": user.username})
+        kwargs.setdefault("auto_id", "username-%s")
         super().__init__(*args, **kwargs)
         self.user = user
         self.helper = _helper()
@@ -170,6 +171,8 @@ class ContactForm(CurrentPasswordMixin):
         self, request: HttpRequest, user: User, *args: Any, **kwargs: Any
     ) -> None:
         kwargs.setdefault("initial", {"email": user.email, "phone": user.phone})
+        # One page holds every profile form; their ids must not meet.
+        kwargs.setdefault("auto_id", "contact-%s")
         super().__init__(*args, **kwargs)
         self.request, self.user = request, user
         self.helper = _helper()
@@ -200,6 +203,7 @@ class PasswordForm(CurrentPasswordMixin):
     def __init__(
         self, request: HttpRequest, user: User, *args: Any, **kwargs: Any
     ) -> None:
+        kwargs.setdefault("auto_id", "password-%s")
         super().__init__(*args, **kwargs)
         self.request, self.user = request, user
         self.helper = _helper()
@@ -228,6 +232,7 @@ class AvatarForm(forms.Form):
     )
 
     def __init__(self, *args: Any, too_large: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "avatar-%s")
         super().__init__(*args, **kwargs)
         self.too_large = too_large
         self.helper = _helper()
