@@ -109,13 +109,13 @@ def do_change_username(user: User, username: str) -> None:
     """Rename the user (A3). The form checked the rules; the unique
     constraint settles a race (IntegrityError propagates)."""
     old = user.username
-    with transaction.atomic():
-        user.username = username
-        try:
+    user.username = username
+    try:
+        with transaction.atomic():
             user.save(update_fields=["username"])
-        except IntegrityError:
-            user.username = old
-            raise
+    except IntegrityError:
+        user.username = old
+        raise
     logger.info("username changed user=%s", user.pk)
 
 
@@ -123,13 +123,13 @@ def do_change_contact(user: User, *, email: str, phone: str) -> None:
     """Set the user's email and phone (A3); the form checked the current
     password. The unique email constraint settles a race."""
     old = (user.email, user.phone)
-    with transaction.atomic():
-        user.email, user.phone = email, phone
-        try:
+    user.email, user.phone = email, phone
+    try:
+        with transaction.atomic():
             user.save(update_fields=["email", "phone"])
-        except IntegrityError:
-            user.email, user.phone = old
-            raise
+    except IntegrityError:
+        user.email, user.phone = old
+        raise
     logger.info("contact details changed user=%s", user.pk)
 
 

@@ -10,11 +10,15 @@ from typing import IO
 from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw, ImageOps
 
-# Decoding allocates width x height x 4 bytes; nothing larger than the
-# largest avatar allowed is ever decoded (Pillow refuses past twice this).
-Image.MAX_IMAGE_PIXELS = 4096 * 4096
-
 AVATAR_SIZE = 256
+# Uploads (A3). The limits are the product's, not a deployment's.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_UPLOAD_SIDE = 4096
+
+# Decoding allocates width x height x 4 bytes; nothing larger than the
+# largest avatar allowed is ever decoded (Pillow warns past this, which
+# ``avatar_from_upload`` treats as an error, and refuses past twice this).
+Image.MAX_IMAGE_PIXELS = MAX_UPLOAD_SIDE * MAX_UPLOAD_SIDE
 _GRID = 5
 _MARGIN = 16
 
@@ -67,9 +71,6 @@ def random_identicon() -> ContentFile:
     return ContentFile(identicon_png(seed), name=f"{secrets.token_hex(12)}.png")
 
 
-# Uploaded avatars (A3). The limits are the product's, not a deployment's.
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-MAX_UPLOAD_SIDE = 4096
 # What a file must start with to be opened at all; Pillow then only tries
 # the decoder of the format its header names.
 _SIGNATURES = {

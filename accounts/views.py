@@ -198,8 +198,8 @@ def change_password(request: AuthedRequest) -> HttpResponse:
 
     do_change_password(request, user, form.cleaned_data["new_password1"])
 
-    # A full page load, even from htmx: this tab's socket belongs to the
-    # session key that was just replaced.
+    # A redirect to a whole page, never a partial: this tab's socket
+    # belongs to the session key that was just replaced.
     messages.success(
         request, "Your password is changed. Every other session is logged out."
     )
