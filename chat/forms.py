@@ -97,7 +97,8 @@ class HistoryForm(forms.Form):
     message id, or the first message of a day. At most one of them."""
 
     before = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    after = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    # After 0: from the chat's first message.
+    after = forms.IntegerField(required=False, min_value=0, max_value=MAX_ID)
     date = DayField(required=False)
     tz = TimeZoneField(required=False, max_length=64)
 

@@ -503,53 +503,55 @@ def history_page(
     after: int | None = None,
     around: int | None = None,
 ) -> HistoryPage:
-    """A page of the member's chat, in a fixed number of queries whatever
-    its length: the newest page; or the page just before (older than) or after a
-    message id; or a window around a message, which it then focuses.
+    """A page of the member's chat in a fixed number of queries, however
+    long the chat: the newest page; the page just before (older than) or
+    just after a message id; or a window around a message, which it then
+    focuses.
 
-    Pages are cut on the message id (keyset), never by OFFSET: a page asks
-    for one message more than it shows, and that one only says whether
-    there is more (and names the first shown message's predecessor).
-    Messages with the same timestamp keep their one order, the id's.
+    Pages are cut on the message id (keyset), never by OFFSET, so messages
+    with the same timestamp keep one order, the id's. Each part of a page
+    asks for one message more than it shows, and that one only says
+    whether there is more (and names the first shown message's
+    predecessor).
     """
     size = settings.NOVA_HISTORY_PAGE_SIZE
     messages = history(membership)
     if after is not None:
-        found = list(messages.filter(pk__gt=after).order_by("pk")[: size + 1])
-        shown = found[:size]
+        shown, newer = _first(messages.filter(pk__gt=after), size)
         prev_id = previous_message_id(membership.chat_id, shown[0].pk) if shown else 0
-        newer = len(found) > size
+    elif around is not None:
+        half = max(size // 2, 1)
+        shown, prev_id = _last(messages.filter(pk__lte=around), half)
+        later, newer = _first(messages.filter(pk__gt=around), size - half)
+        shown += later
     else:
-        # The newest page, the page before ``before``, or the older half
-        # of a window (up to and with the message it is around).
-        older_part = messages.order_by("-pk")
-        if before is not None:
-            older_part = older_part.filter(pk__lt=before)
-        elif around is not None:
-            older_part = older_part.filter(pk__lte=around)
-            size = max(size // 2, 1)
-        found = list(older_part[: size + 1])
-        prev_id = found[size].pk if len(found) > size else 0
-        shown = list(reversed(found[:size]))
-        newer = False
-        if around is not None:
-            later = list(
-                messages.filter(pk__gt=around).order_by("pk")[
-                    : settings.NOVA_HISTORY_PAGE_SIZE - size + 1
-                ]
-            )
-            newer = len(later) > settings.NOVA_HISTORY_PAGE_SIZE - size
-            shown += later[: settings.NOVA_HISTORY_PAGE_SIZE - size]
-        elif before is not None and shown:
-            newer = messages.filter(pk__gt=shown[-1].pk).exists()
+        older = messages if before is None else messages.filter(pk__lt=before)
+        shown, prev_id = _last(older, size)
+        # Only a page cut off by ``before`` may have newer messages.
+        newer = before is not None and messages.filter(pk__gte=before).exists()
 
-    items = message_items(viewer, shown, prev_id)
+    # An empty page before ``before`` still leads on to ``before`` itself.
+    last_id = shown[-1].pk if shown else (before or 1) - 1
     return HistoryPage(
-        items=items,
+        items=message_items(viewer, shown, prev_id),
         older_than=shown[0].pk if shown and prev_id else None,
-        newer_than=shown[-1].pk if shown and newer else None,
+        newer_than=last_id if newer else None,
         focus_id=around,
     )
+
+
+def _first(messages: QuerySet[Message], count: int) -> tuple[list[Message], bool]:
+    """The ``count`` oldest of ``messages``, and whether more follow."""
+    found = list(messages.order_by("pk")[: count + 1])
+    return found[:count], len(found) > count
+
+
+def _last(messages: QuerySet[Message], count: int) -> tuple[list[Message], int]:
+    """The ``count`` newest of ``messages``, oldest first, and the id of
+    the one before them (0 if they start the chat)."""
+    found = list(messages.order_by("-pk")[: count + 1])
+    prev_id = found[count].pk if len(found) > count else 0
+    return found[:count][::-1], prev_id
 
 
 def first_unread_id(membership: Membership) -> int | None:

@@ -116,7 +116,7 @@ def chat_detail(request: AuthedRequest, chat_id: int) -> TemplateResponse:
     page = queries.history_page(
         user, membership, before=before, after=after, around=around
     )
-    if request.htmx and (before or after):
+    if request.htmx and (before is not None or after is not None):
         return _history_part(request, membership, page, older=before is not None)
 
     first_unread = queries.first_unread_id(membership) if page.at_newest else None

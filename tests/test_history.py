@@ -128,6 +128,23 @@ def test_older_page_without_javascript_is_the_chat_at_that_page(
     assert response["Vary"].count("HX-Request") == 1
 
 
+def test_page_before_the_first_message_is_empty_and_reads_nothing(
+    private_chat: Chat, alice: User, bob: User, client_for
+) -> None:
+    ids = add_messages(private_chat, bob, 3)
+    Membership.objects.filter(user=alice).update(unread_count=3)
+    client = client_for(alice)
+
+    response = client.get(reverse("chat:detail", args=[private_chat.pk]), {"before": 1})
+    unread = membership(alice, private_chat).unread_count
+    onwards = client.get(link(response.text, "newer") or "")
+
+    assert response.status_code == 200
+    assert shown_ids(response.text) == []
+    assert unread == 3
+    assert shown_ids(onwards.text)[-1] == ids[-1]
+
+
 def test_newer_pages_lead_back_to_the_live_list(
     private_chat: Chat, alice: User, bob: User, client_for
 ) -> None:
@@ -179,6 +196,7 @@ def test_opening_and_paging_a_chat_take_constant_queries(
     [
         ({"before": "abc"}, "Enter a whole number."),
         ({"before": "0"}, "greater than or equal to 1"),
+        ({"after": "-1"}, "greater than or equal to 0"),
         ({"after": "9" * 30}, "less than or equal to"),
         ({"before": "5", "after": "4"}, "Open history at one place"),
         ({"date": "2024-13-40"}, "Give the date as YYYY-MM-DD."),

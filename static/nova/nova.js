@@ -455,6 +455,13 @@
     if (draftText !== null) field.value = draftText;
     draftText = null;
     saveDraft(field);
+    // Sent from a list opened further back: the new message is at the
+    // newest end, so go there to see it.
+    const list = openMessageList();
+    if (event.detail.xhr.status === 200 && list && isDetached(list)) {
+      window.location.assign(list.dataset.newestUrl);
+      return;
+    }
     field.focus();
     if (sendAfterSwap && field.value.trim()) field.form.requestSubmit();
     sendAfterSwap = false;

@@ -180,7 +180,18 @@ def test_older_pages_permalinks_and_typing(
         "back to the present", timeout=LIVE_MS
     )
 
+    # Sending from a list opened further back leads to the newest end,
+    # where the new message is.
+    bob.page.goto(f"{chat_url}messages/{first_id}/")
+    send(bob.page, "written in the past")
+    expect(bob.page).to_have_url(re.compile(rf"{re.escape(chat_url)}$"))
+    expect(bob.page.locator(f"ol#messages-{chat_id}")).to_have_count(1)
+
     # Typing shows in the other member's tab and goes after five seconds.
+    # (A fresh page: alice's last words were typed under three seconds
+    # ago, and her tab sends "typing" at most that often.)
+    alice.page.reload()
+    wait_until_live(alice.page, bob.page)
     alice.page.get_by_label("Message", exact=True).press_sequentially("hel")
     typing = bob.page.get_by_text(f"{alice.name} is typing…")
     expect(typing).to_be_visible(timeout=LIVE_MS)
