@@ -27,6 +27,18 @@ def access_membership(user: User, chat_id: int) -> Membership:
         raise Http404("No such chat.") from None
 
 
+def access_private_chat_with(user: User, other_id: int) -> Membership:
+    """Return the user's membership of their private chat with the user
+    ``other_id``, or raise Http404 (they are not friends)."""
+    key = Chat.private_key_for(user.pk, other_id)
+    try:
+        return Membership.objects.select_related("chat", "user").get(
+            chat__private_key=key, user=user
+        )
+    except Membership.DoesNotExist:
+        raise Http404("No such chat.") from None
+
+
 def access_message(membership: Membership, message_id: int) -> Message:
     """Return a message of the member's chat that the member may see, or
     raise Http404 (a message of another chat is as missing as none)."""

@@ -31,6 +31,9 @@ class ChatRow:
     kind: str
     title: str
     avatar_url: str
+    # The other member of a private chat: whose avatar and card the row
+    # shows (None in a group).
+    partner_id: int | None
     preview: str
     last_activity_iso: str
     unread_count: int
@@ -177,15 +180,18 @@ def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
             )
             title = _name(partner, viewer_id, remarks)
             avatar_url = partner.avatar_url if partner else default_avatar_url()
+            partner_id = partner.pk if partner else None
         else:
             title = chat.name
             avatar_url = default_avatar_url()
+            partner_id = None
         rows.append(
             ChatRow(
                 chat_id=chat.pk,
                 kind=chat.kind,
                 title=title,
                 avatar_url=avatar_url,
+                partner_id=partner_id,
                 preview=_preview(chat, preview_message, viewer_id, remarks),
                 # Microseconds always, so the text sorts as the time does.
                 last_activity_iso=chat.last_activity.isoformat(timespec="microseconds"),
@@ -365,6 +371,7 @@ def read_marks(chat_id: int) -> ReadMarks:
 
 @dataclass(frozen=True)
 class Reader:
+    user_id: int
     name: str
     avatar_url: str
 
@@ -379,7 +386,10 @@ def readers(viewer: User, message: Message) -> list[Reader]:
         ).exclude(pk=message.sender_id or 0)
     )
     remarks = remarks_for([viewer.pk], [user.pk for user in users])
-    found = [Reader(_name(user, viewer.pk, remarks), user.avatar_url) for user in users]
+    found = [
+        Reader(user.pk, _name(user, viewer.pk, remarks), user.avatar_url)
+        for user in users
+    ]
     return sorted(found, key=lambda reader: reader.name.casefold())
 
 

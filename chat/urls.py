@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("<id:chat_id>/", views.chat_detail, name="detail"),
     path("<id:chat_id>/send/", views.send_message, name="send"),
+    path("with/<id:user_id>/", views.chat_with_user, name="with_user"),
     path("<id:chat_id>/search/", views.search, name="search"),
     # A message's permalink: the chat opened at that message.
     path(

@@ -18,6 +18,7 @@ from chat import queries
 from chat.access import (
     access_membership,
     access_message,
+    access_private_chat_with,
     allowed_message_actions,
     can_see_readers,
 )
@@ -272,6 +273,13 @@ def send_message(request: AuthedRequest, chat_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
+def chat_with_user(request: AuthedRequest, user_id: int) -> HttpResponse:
+    """The private chat with a friend, from their card or a search result."""
+    user = request.user
+    membership = access_private_chat_with(user, user_id)
+    return redirect("chat:detail", chat_id=membership.chat_id)
+
+
 def message_actions(
     request: AuthedRequest, chat_id: int, message_id: int
 ) -> TemplateResponse:
