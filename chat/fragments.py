@@ -8,7 +8,14 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from accounts.live import LiveCount
-from chat.queries import CatchUp, ChatRow, MessageItem, cursor
+from chat.queries import (
+    CatchUp,
+    ChatRow,
+    GroupPanel,
+    InvitationBox,
+    MessageItem,
+    cursor,
+)
 
 PAGE = "chat/chat.html"
 
@@ -30,6 +37,32 @@ def chat_row(row: ChatRow) -> str:
 def unread_total(total: LiveCount) -> str:
     """The total unread badge in the navigation (and so the page title)."""
     return render_to_string("chat/_unread_total.html", {"total": total, "oob": True})
+
+
+def group_panel(panel: GroupPanel) -> str:
+    """One member's group panel (C4), its summary count and the chat's
+    name in the header, each swapped into place."""
+    return render_to_string(f"{PAGE}#group_panel_pushed", {"panel": panel})
+
+
+def invitation_box(box: InvitationBox) -> str:
+    """A user's invitation box (C6), swapped into place."""
+    return render_to_string(
+        f"{PAGE}#invitation_box", {"invitation_box": box, "oob": True}
+    )
+
+
+def chat_gone(chat_id: int, deleted: bool, total: LiveCount) -> str:
+    """For a member who is out of a group, or whose group went: its row
+    leaves their list, and an open tab of it can no longer post (C7)."""
+    context = {"chat_id": chat_id, "deleted": deleted, "total": total}
+    return render_to_string(f"{PAGE}#chat_gone", context)
+
+
+def empty_history(chat_id: int, cleared_before_id: int) -> str:
+    """The open chat's message list, emptied by "clear history" (C8)."""
+    context = {"chat_id": chat_id, "items": [], "cursor": cleared_before_id}
+    return render_to_string(f"{PAGE}#message_list_pushed", context)
 
 
 def catch_up(state: CatchUp) -> list[str]:
@@ -74,6 +107,8 @@ def catch_up(state: CatchUp) -> list[str]:
                 "chat_rows": state.chat_rows,
                 "unread_total": state.unread_total,
                 "incoming_count": state.incoming_count,
+                "invitation_box": state.invitation_box,
+                "panel": state.panel,
             }
         frames.append(render_to_string(f"{PAGE}#catch_up", context))
     return frames

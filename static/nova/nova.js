@@ -15,8 +15,14 @@
   let readTimer = null;
   let catchUpTimer = null;
 
+  // The open chat's message list, unless the user is no longer in that
+  // chat (removed, left, disbanded: its composer says so, C7); such a
+  // list is history to look at, with nothing to read or catch up on.
   function openMessageList() {
-    return document.querySelector("[data-message-list]");
+    const list = document.querySelector("[data-message-list]");
+    if (!list) return null;
+    const composer = document.getElementById("composer-" + list.dataset.chatId);
+    return composer && composer.hasAttribute("data-chat-ended") ? null : list;
   }
 
   // The newest message up to which the open list misses nothing. It moves
