@@ -210,8 +210,9 @@ def check_invitee(inviter: Membership, invitee: User) -> None:
 
 
 def access_invitation(user: User, invitation_id: int) -> ChatInvitation:
-    """An invitation the user is the invitee, the inviter or a decider of;
-    any other gets Http404."""
+    """An invitation the user is the invitee or the inviter of, or one to a
+    group they are in (its members see it in the group panel); anyone
+    else gets Http404."""
     invitation = (
         ChatInvitation.objects.select_related("chat", "inviter", "invitee")
         .filter(pk=invitation_id)
@@ -223,9 +224,7 @@ def access_invitation(user: User, invitation_id: int) -> ChatInvitation:
         return invitation
     if (
         invitation.chat_id is not None
-        and Membership.objects.filter(
-            chat_id=invitation.chat_id, user=user, role__in=[_OWNER, _ADMIN]
-        ).exists()
+        and Membership.objects.filter(chat_id=invitation.chat_id, user=user).exists()
     ):
         return invitation
     raise Http404("No such invitation.")
