@@ -1,6 +1,7 @@
 """Group chats (C2-C8): creating, the roles table, invitations, leaving,
 announcements and each member's own settings."""
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +25,7 @@ from chat.actions import (
     do_update_member_settings,
 )
 from chat.models import Chat, ChatAnnouncement, ChatInvitation, Membership, Message
+from social.actions import are_friends
 from tests.conftest import befriend, membership, run_at_once
 
 pytestmark = pytest.mark.django_db
@@ -36,15 +38,9 @@ def group_of(owner: User, *members: User, name: str = "Hikers") -> Chat:
     """A group made through the real action; every member a friend of the
     owner."""
     for member in members:
-        if not _friends(owner, member):
+        if not are_friends(owner, member):
             befriend(owner, member)
     return do_create_group(owner, name, list(members))
-
-
-def _friends(user: User, other: User) -> bool:
-    from social.actions import are_friends
-
-    return are_friends(user, other)
 
 
 def role_of(user: User, chat: Chat) -> str | None:
@@ -146,7 +142,8 @@ def test_group_page_shows_members_roles_and_announcements(
 
     assert 'id="group-panel-' in page
     assert page.index(">second<") < page.index(">first<")  # newest first
-    assert "Owner" in page and "Member" in page
+    assert "Owner" in page
+    assert "Member" in page
     assert lines(chat)[-1] == "alice posted an announcement"
 
 
@@ -285,7 +282,8 @@ def test_roles_table(world: World, actor: str, action: str) -> None:
         assert not _done(world, action)
     else:
         assert status == 302
-        assert len(errors) == 1 and errors[0].startswith("Only ")
+        assert len(errors) == 1
+        assert errors[0].startswith("Only ")
         assert not _done(world, action)
 
 
@@ -678,7 +676,8 @@ def test_member_and_admin_leave_freely(
     do_leave_group(membership(bob, group), None)
     do_leave_group(membership(carol, group), None)
 
-    assert role_of(bob, group) is None and role_of(carol, group) is None
+    assert role_of(bob, group) is None
+    assert role_of(carol, group) is None
     assert lines(group)[-2:] == ["bob left the group", "carol left the group"]
 
 
@@ -727,3 +726,210 @@ def test_htmx_leave_sends_the_tab_to_the_chat_list(
     )
 
     assert response["HX-Redirect"] == reverse("chat:index")
+
+
+# Races (run on PostgreSQL too: the group's row lock orders them).
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_approving_at_once_make_one_join(
+    alice: User, bob: User, carol: User, make_user
+) -> None:
+    dave = make_user("dave")
+    chat = group_of(alice, bob, carol)
+    do_change_member(membership(alice, chat), GroupAction.APPOINT_ADMIN, carol.pk)
+    befriend(bob, dave)
+    invitation = do_invite(membership(bob, chat), dave)
+    do_answer_invitation(dave, invitation.pk, accept=True)
+
+    results, errors = run_at_once(
+        lambda: do_decide_invitation(alice, invitation.pk, approve=True),
+        lambda: do_decide_invitation(carol, invitation.pk, approve=True),
+    )
+
+    assert errors == []
+    assert [r.state for r in results] == [State.JOINED, State.JOINED]
+    assert Membership.objects.filter(chat=chat, user=dave).count() == 1
+    assert sum("dave joined" in line for line in lines(chat)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_invitations_of_one_person_at_once_make_one(
+    alice: User, bob: User, carol: User
+) -> None:
+    chat = group_of(alice, bob)
+    befriend(alice, carol)
+    befriend(bob, carol)
+
+    results, errors = run_at_once(
+        lambda: do_invite(membership(alice, chat), carol),
+        lambda: do_invite(membership(bob, chat), carol),
+    )
+
+    assert len(results) == 1
+    assert [type(e) for e in errors] == [Refused]
+    assert ChatInvitation.objects.filter(chat=chat, invitee=carol).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_accepting_twice_at_once_joins_once(
+    alice: User, bob: User, carol: User
+) -> None:
+    chat = group_of(alice, bob)
+    befriend(alice, carol)
+    invitation = do_invite(membership(alice, chat), carol)
+
+    results, errors = run_at_once(
+        lambda: do_answer_invitation(carol, invitation.pk, accept=True),
+        lambda: do_answer_invitation(carol, invitation.pk, accept=True),
+    )
+
+    assert len(results) == 1
+    assert [type(e) for e in errors] == [Refused]
+    assert Membership.objects.filter(chat=chat, user=carol).count() == 1
+
+
+# Each member's own settings (C8).
+
+
+def test_muted_chat_shows_a_quiet_marker_and_leaves_the_total(
+    group: Chat, alice: User, bob: User, client_for
+) -> None:
+    do_update_member_settings(
+        membership(bob, group), muted=True, pinned=False, nickname=""
+    )
+    do_send_message(membership(alice, group), "psst", uuid.uuid4())
+
+    page = client_for(bob).get(reverse("chat:index")).text
+
+    assert "quiet-unread" in page
+    assert 'id="nav-unread" class="badge rounded-pill text-bg-danger d-none"' in page
+    assert "<title>Nova</title>" in page.replace("\n", "").replace("  ", "")
+
+
+def test_pinned_chat_comes_first_and_its_sort_key_says_so(
+    alice: User, bob: User, carol: User, client_for
+) -> None:
+    from chat.queries import chat_list
+
+    old = befriend(alice, bob)
+    befriend(alice, carol)  # newer activity
+    do_update_member_settings(
+        membership(alice, old), muted=False, pinned=True, nickname=""
+    )
+
+    rows = chat_list(alice)
+
+    assert rows[0].chat_id == old.pk
+    assert rows[0].pinned
+    assert rows[0].sort_key > rows[1].sort_key
+    assert rows[0].sort_key.startswith("1|")
+    assert rows[1].sort_key.startswith("0|")
+
+
+def test_group_nickname_is_shown_to_members_unless_they_have_a_remark(
+    group: Chat, alice: User, bob: User, carol: User, client_for
+) -> None:
+    from social.models import Friendship
+
+    do_invite(membership(alice, group), carol)
+    do_answer_invitation(carol, ChatInvitation.objects.get().pk, accept=True)
+    do_update_member_settings(
+        membership(bob, group), muted=False, pinned=False, nickname="Bobby"
+    )
+    Friendship.objects.filter(user=alice, friend=bob).update(remark="My Bob")
+    do_send_message(membership(bob, group), "hi", uuid.uuid4())
+
+    carol_page = client_for(carol).get(reverse("chat:detail", args=[group.pk])).text
+    alice_page = client_for(alice).get(reverse("chat:detail", args=[group.pk])).text
+
+    assert '<span class="message-sender">Bobby</span>' in carol_page
+    assert "Bobby: hi" in carol_page  # the chat-list preview
+    assert '<span class="message-sender">My Bob</span>' in alice_page
+
+
+def test_private_chat_takes_no_nickname(alice: User, bob: User) -> None:
+    chat = befriend(alice, bob)
+
+    do_update_member_settings(
+        membership(alice, chat), muted=True, pinned=False, nickname="Al"
+    )
+
+    assert membership(alice, chat).nickname == ""
+    assert membership(alice, chat).muted
+
+
+def test_too_long_nickname_is_refused_with_the_reason(
+    group: Chat, bob: User, client_for
+) -> None:
+    response = client_for(bob).post(
+        reverse("chat:settings", args=[group.pk]), {"nickname": "x" * 33}
+    )
+
+    assert flash(response) == ["A nickname can be at most 32 characters."]
+    assert membership(bob, group).nickname == ""
+
+
+def test_clear_history_hides_earlier_messages_for_that_member_only(
+    group: Chat, alice: User, bob: User, client_for
+) -> None:
+    do_send_message(membership(alice, group), "before", uuid.uuid4())
+    client_for(bob).post(reverse("chat:clear", args=[group.pk]))
+    do_send_message(membership(alice, group), "after", uuid.uuid4())
+
+    bob_page = client_for(bob).get(reverse("chat:detail", args=[group.pk])).text
+    alice_page = client_for(alice).get(reverse("chat:detail", args=[group.pk])).text
+
+    assert "before" not in bob_page
+    assert "after" in bob_page
+    assert "before" in alice_page
+    assert "after" in alice_page
+
+
+def test_cleared_history_has_no_preview_and_a_cursor_past_it(
+    group: Chat, alice: User, bob: User, client_for
+) -> None:
+    message, _ = do_send_message(membership(alice, group), "secret", uuid.uuid4())
+
+    do_clear_history(membership(bob, group))
+
+    page = client_for(bob).get(reverse("chat:detail", args=[group.pk])).text
+    assert "secret" not in page
+    assert f'data-cursor="{message.pk}"' in page
+    assert membership(bob, group).unread_count == 0
+
+
+def test_catch_up_leaves_out_cleared_messages(
+    group: Chat, alice: User, bob: User
+) -> None:
+    from chat.queries import catch_up
+
+    do_send_message(membership(alice, group), "old", uuid.uuid4())
+    do_clear_history(membership(bob, group))
+    new, _ = do_send_message(membership(alice, group), "new", uuid.uuid4())
+
+    state = catch_up(bob, membership(bob, group), 0)
+
+    assert [item.message.pk for item in state.items] == [new.pk]
+
+
+@pytest.mark.parametrize("size", [3, 12])
+def test_group_page_query_count_does_not_grow_with_members(
+    size: int, make_user, client_for, django_assert_num_queries
+) -> None:
+    owner = make_user("owner")
+    members = [make_user(f"member{i}") for i in range(size)]
+    chat = group_of(owner, *members)
+    client = client_for(owner)
+    client.post(reverse("chat:announce", args=[chat.pk]), {"body": "hello"})
+    befriend(members[0], make_user("guest"))
+    invitation = do_invite(
+        membership(members[0], chat), User.objects.get(username="guest")
+    )
+    do_answer_invitation(invitation.invitee, invitation.pk, accept=True)
+
+    # the open-chat page (18, see test_chat), the nicknames of preview
+    # senders, and the group panel: members, announcements, invitations,
+    # remarks, the viewer's friends to invite
+    with django_assert_num_queries(24):
+        client.get(reverse("chat:detail", args=[chat.pk]))
