@@ -228,6 +228,7 @@ def do_create_group(owner: User, name: str, friends: list[User]) -> Chat:
     if strangers:
         raise Refused(f"Only friends can be added: {', '.join(strangers)}.")
 
+    friends = list({friend.pk: friend for friend in friends}.values())
     with transaction.atomic():
         now = timezone.now()
         chat = Chat.objects.create(kind=Chat.Kind.GROUP, name=name, last_activity=now)
@@ -615,13 +616,12 @@ def do_update_member_settings(
         Membership.objects.filter(pk=membership.pk).update(
             muted=muted, pinned=pinned, nickname=nickname
         )
+        bump_live_version([membership.user_id])
+        transaction.on_commit(
+            partial(events.settings_saved, membership.chat_id, membership.user_id)
+        )
         if chat is not None and nickname != current.nickname:
             _group_changed(chat, None)
-        else:
-            bump_live_version([membership.user_id])
-            transaction.on_commit(
-                partial(events.chat_read, membership.chat_id, membership.user_id)
-            )
     logger.info(
         "member settings saved user=%s chat=%s",
         membership.user_id,

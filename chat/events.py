@@ -159,6 +159,12 @@ def chat_read(chat_id: int, user_id: int) -> None:
     _send_rows(chat_id, only_user_id=user_id)
 
 
+def settings_saved(chat_id: int, user_id: int) -> None:
+    """Mute or pin changed (C8): the member's row moves or changes its badge
+    in every tab of theirs, and their unread total with it."""
+    _send_rows(chat_id, only_user_id=user_id)
+
+
 def _send_rows(chat_id: int, only_user_id: int | None = None) -> None:
     selected = queries.memberships_for_rows().filter(chat_id=chat_id)
     if only_user_id is not None:

@@ -7,7 +7,7 @@ number of chats, members or messages it is given.
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
@@ -398,6 +398,7 @@ class InvitationItem:
     state: str
     state_label: str
     is_open: bool
+    viewer_is_invitee: bool
     can_answer: bool
     can_decide: bool
     can_cancel: bool
@@ -456,6 +457,7 @@ def group_panels(
         ChatInvitation.objects.filter(
             chat_id=chat_id, state__in=ChatInvitation.OPEN_STATES
         )
+        .exclude(state=ChatInvitation.State.PENDING, created__lt=_expired_before())
         .select_related("inviter", "invitee", "decided_by")
         .order_by("pk")
     )
@@ -546,6 +548,7 @@ def _invitation_item(
         state=state,
         state_label=state.label,
         is_open=is_open,
+        viewer_is_invitee=invitation.invitee_id == viewer_id,
         can_answer=state == ChatInvitation.State.PENDING
         and invitation.invitee_id == viewer_id,
         can_decide=state == ChatInvitation.State.AWAITING_APPROVAL and manager,
@@ -566,9 +569,7 @@ class InvitationBox:
 def invitation_boxes(user_ids: Iterable[int]) -> dict[int, InvitationBox]:
     """The invitation box of each user, in three queries."""
     user_ids = list(user_ids)
-    now = timezone.now()
-    since = now - timedelta(days=settings.NOVA_INVITATION_RECENT_DAYS)
-    expired_before = now - timedelta(days=settings.NOVA_INVITATION_DAYS)
+    since = timezone.now() - timedelta(days=settings.NOVA_INVITATION_RECENT_DAYS)
     invitations = list(
         ChatInvitation.objects.filter(
             Q(invitee_id__in=user_ids) | Q(inviter_id__in=user_ids)
@@ -576,7 +577,7 @@ def invitation_boxes(user_ids: Iterable[int]) -> dict[int, InvitationBox]:
         .filter(
             Q(state__in=ChatInvitation.OPEN_STATES) | Q(updated__gte=since),
         )
-        .exclude(state=ChatInvitation.State.PENDING, created__lt=expired_before)
+        .exclude(state=ChatInvitation.State.PENDING, created__lt=_expired_before())
         .select_related("chat", "inviter", "invitee", "decided_by")
         .order_by("-updated", "-pk")
     )
@@ -601,3 +602,8 @@ def invitation_boxes(user_ids: Iterable[int]) -> dict[int, InvitationBox]:
             version=versions.get(user_id, 0),
         )
     return boxes
+
+
+def _expired_before() -> datetime:
+    # An unanswered invitation older than this has expired (chat.access).
+    return timezone.now() - timedelta(days=settings.NOVA_INVITATION_DAYS)

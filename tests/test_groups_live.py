@@ -254,3 +254,70 @@ async def test_group_change_renders_each_panel_once_with_constant_queries(
 
     assert sorted(rendered) == sorted(u.pk for u in users)
     assert not await call(lambda: ChatInvitation.objects.exists())
+
+
+async def test_muting_and_pinning_update_the_members_own_tabs_only(
+    alice: User, bob: User
+) -> None:
+    from chat.actions import do_update_member_settings
+
+    chat = await call(make_group, alice, bob)
+    sockets = {u.username: await open_socket(u) for u in (alice, bob)}
+    await drain(*sockets.values())
+
+    await call(
+        do_update_member_settings,
+        await call(membership, bob, chat),
+        muted=True,
+        pinned=True,
+        nickname="",
+    )
+
+    html = await one_frame(sockets["bob"])
+    assert re.search(rf'id="chat-row-{chat.pk}"[^>]*data-sort="1\|', html)
+    assert 'title="Muted"' in html
+    assert await sockets["alice"].receive_nothing(timeout=0.3)
+    for socket in sockets.values():
+        await socket.disconnect()
+
+
+async def test_new_nickname_reaches_every_members_panel(alice: User, bob: User) -> None:
+    from chat.actions import do_update_member_settings
+
+    chat = await call(make_group, alice, bob)
+    sockets = {u.username: await open_socket(u) for u in (alice, bob)}
+    await drain(*sockets.values())
+
+    await call(
+        do_update_member_settings,
+        await call(membership, bob, chat),
+        muted=False,
+        pinned=False,
+        nickname="Bobby",
+    )
+
+    alice_html = await sockets["alice"].receive_from(timeout=3)
+    assert ">Bobby</span>" in alice_html
+    assert "@bob" in alice_html
+    await drain(*sockets.values())
+    for socket in sockets.values():
+        await socket.disconnect()
+
+
+async def test_catch_up_in_a_group_brings_its_panel_and_the_invitation_box(
+    alice: User, bob: User
+) -> None:
+    import json
+
+    chat = await call(make_group, alice, bob)
+    tab = await open_socket(bob)
+    await drain(tab)
+
+    await tab.send_to(
+        text_data=json.dumps({"action": "catch_up", "chat": chat.pk, "after": 0})
+    )
+
+    html = await tab.receive_from(timeout=3)
+    assert f'id="group-panel-{chat.pk}"' in html
+    assert 'id="invitation-box"' in html
+    await tab.disconnect()
