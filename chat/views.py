@@ -55,7 +55,7 @@ from chat.forms import (
     MessageForm,
     RenameForm,
 )
-from chat.models import Chat, Membership
+from chat.models import Chat, ChatInvitation, Membership
 from nova_site.http import AuthedRequest, visited_directly
 
 View = Callable[..., HttpResponse]
@@ -184,12 +184,18 @@ def _after_group_change(request: AuthedRequest, chat_id: int | None) -> HttpResp
         return redirect("chat:index")
     if chat_id is not None and not is_member:
         return HttpResponseClientRedirect(reverse("chat:index"))
+    return _box_and_panel(user, chat_id)
+
+
+def _box_and_panel(user: User, chat_id: int | None) -> HttpResponse:
+    """The user's invitation box and, if they are in the group, its panel:
+    the fragments the live push brings, all out of band, so the posted
+    form itself stays as it is."""
     html = fragments.invitation_box(queries.invitation_boxes([user.pk])[user.pk])
     if chat_id is not None:
         panel = queries.group_panels(chat_id, [user.pk]).get(user.pk)
         if panel is not None:
             html += fragments.group_panel(panel)
-    # Only out-of-band parts: the form that was posted stays as it is.
     return reswap(HttpResponse(html), "none")
 
 
@@ -340,32 +346,33 @@ def invitation_step(
 
     try:
         if step in ("accept", "decline"):
-            do_answer_invitation(user, invitation_id, accept=step == "accept")
+            invitation = do_answer_invitation(
+                user, invitation_id, accept=step == "accept"
+            )
         elif step in ("approve", "refuse"):
-            do_decide_invitation(user, invitation_id, approve=step == "approve")
+            invitation = do_decide_invitation(
+                user, invitation_id, approve=step == "approve"
+            )
         else:
             do_cancel_invitation(user, invitation_id)
+            invitation.state = ChatInvitation.State.CANCELLED
     except Refused as refusal:
         messages.error(request, str(refusal))
+    else:
+        state = ChatInvitation.State(invitation.state)
+        messages.success(request, f"Invitation: {state.label.lower()}.")
 
-    if step == "accept" or chat_id is None:
-        # The invitee may have joined: open the group if so, else stay.
-        return _after_invitation(request, chat_id)
-    return _after_group_change(request, chat_id)
-
-
-def _after_invitation(request: AuthedRequest, chat_id: int | None) -> HttpResponse:
-    user = request.user
-    joined = (
+    # A plain post goes to the group if the user is in it (an invitee who
+    # just joined included), else to the chat list and its invitation box.
+    is_member = (
         chat_id is not None
         and Membership.objects.filter(chat_id=chat_id, user=user).exists()
     )
-    if joined and not request.htmx:
-        return redirect("chat:detail", chat_id=chat_id)
     if not request.htmx:
+        if is_member:
+            return redirect("chat:detail", chat_id=chat_id)
         return redirect("chat:index")
-    html = fragments.invitation_box(queries.invitation_boxes([user.pk])[user.pk])
-    return reswap(HttpResponse(html), "none")
+    return _box_and_panel(user, chat_id if is_member else None)
 
 
 @require_POST

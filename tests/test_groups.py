@@ -944,3 +944,71 @@ def test_group_page_query_count_does_not_grow_with_members(
     # remarks, the viewer's friends to invite
     with django_assert_num_queries(24):
         client.get(reverse("chat:detail", args=[chat.pk]))
+
+
+# htmx answers carry the same fragments as the live push.
+
+HTMX = {"HX-Request": "true"}
+
+
+def test_htmx_invite_answers_with_the_panel_out_of_band(
+    group: Chat, bob: User, carol: User, client_for
+) -> None:
+    response = client_for(bob).post(
+        reverse("chat:invite", args=[group.pk]), {"invitee": carol.pk}, headers=HTMX
+    )
+
+    assert response.status_code == 200
+    assert response["HX-Reswap"] == "none"
+    assert f'id="group-panel-{group.pk}"' in response.text
+    assert "Waiting for an answer" in response.text
+    assert f"You invited {carol.username}." in response.text  # the flash
+
+
+def test_htmx_refusal_is_shown_and_changes_nothing(
+    group: Chat, bob: User, client_for
+) -> None:
+    response = client_for(bob).post(
+        reverse("chat:rename", args=[group.pk]), {"name": "Mine"}, headers=HTMX
+    )
+
+    assert "Only the group&#x27;s owner can rename it." in response.text
+    assert f'id="group-panel-{group.pk}"' in response.text
+    group.refresh_from_db()
+    assert group.name == "Hikers"
+
+
+def test_htmx_decline_keeps_the_invitee_on_their_page(
+    group: Chat, bob: User, carol: User, client_for
+) -> None:
+    invitation = do_invite(membership(bob, group), carol)
+    url = reverse("chat:invitation_step", args=[invitation.pk, "decline"])
+
+    response = client_for(carol).post(url, headers=HTMX)
+
+    assert "HX-Redirect" not in response
+    assert 'id="invitation-box"' in response.text
+    assert "Declined" in response.text
+    assert f'id="group-panel-{group.pk}"' not in response.text
+
+
+def test_member_settings_without_scripts_save_and_return_to_the_chat(
+    group: Chat, bob: User, client_for
+) -> None:
+    response = client_for(bob).post(
+        reverse("chat:settings", args=[group.pk]),
+        {"muted": "on", "pinned": "on", "nickname": " Bobby "},
+    )
+
+    assert response["Location"] == reverse("chat:detail", args=[group.pk])
+    saved = membership(bob, group)
+    assert (saved.muted, saved.pinned, saved.nickname) == (True, True, "Bobby")
+
+
+def test_settings_of_a_strangers_chat_are_not_found(
+    group: Chat, make_user, client_for
+) -> None:
+    client = client_for(make_user("mallory"))
+
+    for name in ("chat:settings", "chat:clear"):
+        assert client.post(reverse(name, args=[group.pk])).status_code == 404
