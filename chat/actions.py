@@ -479,16 +479,13 @@ def do_answer_invitation(
     """
     with transaction.atomic():
         chat, invitation = _locked_invitation(invitation_id)
-        if invitation.invitee_id != user.pk:
-            raise Refused("Only the person invited can answer an invitation.")
-        if is_expired(invitation):
+        expired = invitation.invitee_id == user.pk and is_expired(invitation)
+        if expired:
+            # The expiry is recorded (and shown) before the refusal below.
             invitation.state = ChatInvitation.State.EXPIRED
             invitation.save(update_fields=["state", "updated"])
             _invitation_changed(invitation)
-            # Commit the expiry, then say so.
-            refusal: Refused | None = Refused("That invitation has expired.")
         else:
-            refusal = None
             check_answer(user, invitation)
             line = None
             if not accept:
@@ -499,8 +496,8 @@ def do_answer_invitation(
                 invitation.state = ChatInvitation.State.AWAITING_APPROVAL
             invitation.save(update_fields=["state", "updated"])
             _invitation_changed(invitation, line)
-    if refusal is not None:
-        raise refusal
+    if expired:
+        raise Refused("That invitation has expired.")
     logger.info(
         "invitation answered user=%s chat=%s state=%s",
         user.pk,
@@ -523,7 +520,9 @@ def _inviter_decides(chat: Chat, invitation: ChatInvitation) -> bool:
 
 def _join(chat: Chat, invitation: ChatInvitation, approver: User | None) -> Message:
     """Add the invitee to the locked group; return the system line."""
-    Membership.objects.create(chat=chat, user=invitation.invitee)
+    # One open invitation per invitee and a member cannot be invited, so
+    # the invitee is not in the group; get_or_create only makes sure.
+    Membership.objects.get_or_create(chat=chat, user=invitation.invitee)
     invitation.state = ChatInvitation.State.JOINED
     invitation.decided_by = approver
     invitee = invitation.invitee.username

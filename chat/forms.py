@@ -79,7 +79,7 @@ class GroupForm(forms.Form):
     friends = forms.ModelMultipleChoiceField(
         label="Friends to add",
         queryset=User.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         error_messages={
             "required": "Pick at least one friend.",
             "invalid_choice": "Only your friends can be added.",
