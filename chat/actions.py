@@ -590,6 +590,36 @@ def do_cancel_invitation(user: User, invitation_id: int) -> None:
     logger.info("invitation cancelled user=%s chat=%s", user.pk, chat.pk)
 
 
+def do_end_invitations_between(user: User, other: User) -> None:
+    """End the open invitations one of two people sent the other, once
+    they are no longer friends (S6, S7): an invitee must be the inviter's
+    friend. The caller holds the transaction that ended the friendship.
+
+    TODO(#4): connect to ``social.signals.friendship_ended`` once social
+    sends it (a receiver in ``chat.receivers``, as for private chats).
+    """
+    invitations = list(
+        ChatInvitation.objects.filter(
+            inviter__in=[user, other],
+            invitee__in=[user, other],
+            state__in=ChatInvitation.OPEN_STATES,
+        ).exclude(chat=None)
+    )
+    for invitation in invitations:
+        assert invitation.chat_id is not None
+        _lock_group(invitation.chat_id)
+        invitation.state = ChatInvitation.State.CANCELLED
+        invitation.save(update_fields=["state", "updated"])
+        _invitation_changed(invitation)
+    if invitations:
+        logger.info(
+            "invitations ended users=%s,%s count=%s",
+            user.pk,
+            other.pk,
+            len(invitations),
+        )
+
+
 def do_update_member_settings(
     membership: Membership, *, muted: bool, pinned: bool, nickname: str
 ) -> None:

@@ -19,6 +19,7 @@ from chat.actions import (
     do_clear_history,
     do_create_group,
     do_decide_invitation,
+    do_end_invitations_between,
     do_invite,
     do_leave_group,
     do_send_message,
@@ -580,17 +581,40 @@ def test_inviting_a_member_or_a_non_friend_is_refused(
     assert not ChatInvitation.objects.exists()
 
 
+def test_invitations_between_former_friends_end(
+    group: Chat, alice: User, bob: User, carol: User, make_user
+) -> None:
+    dave = make_user("dave")
+    befriend(alice, dave)
+    invitation = do_invite(membership(bob, group), carol)
+    other = do_invite(membership(alice, group), dave)
+
+    do_end_invitations_between(carol, bob)
+
+    invitation.refresh_from_db()
+    other.refresh_from_db()
+    assert invitation.state == State.CANCELLED
+    assert other.state == State.PENDING
+
+
 @pytest.mark.skipif(
     not hasattr(__import__("social.queries").queries, "blocked_either_way"),
     reason="needs the blocks of issue #4",
 )
-def test_inviting_someone_who_blocked_you_is_refused(
+def test_block_ends_open_invitations_and_refuses_new_ones(
     group: Chat, bob: User, carol: User
 ) -> None:
+    """S7: no group invitations from someone you blocked. Once social has
+    blocks, this needs do_end_invitations_between connected to the end of
+    a friendship."""
     from social import actions
+
+    invitation = do_invite(membership(bob, group), carol)
 
     actions.do_block_user(carol, bob)  # type: ignore[attr-defined]
 
+    invitation.refresh_from_db()
+    assert invitation.state == State.CANCELLED
     with pytest.raises(Refused):
         do_invite(membership(bob, group), carol)
 
