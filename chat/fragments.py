@@ -52,9 +52,13 @@ def invitation_box(box: InvitationBox) -> str:
     )
 
 
-def chat_gone(chat_id: int, deleted: bool, total: LiveCount) -> str:
+def chat_gone(chat_id: int, deleted: bool | None, total: LiveCount) -> str:
     """For a member who is out of a group, or whose group went: its row
-    leaves their list, and an open tab of it can no longer post (C7)."""
+    leaves their list, and an open tab of it can no longer post (C7).
+
+    ``deleted`` says whether the group went; None when it is not known
+    (a tab that was offline meanwhile asks about a chat it is not in).
+    """
     context = {"chat_id": chat_id, "deleted": deleted, "total": total}
     return render_to_string(f"{PAGE}#chat_gone", context)
 

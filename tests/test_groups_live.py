@@ -321,3 +321,30 @@ async def test_catch_up_in_a_group_brings_its_panel_and_the_invitation_box(
     assert f'id="group-panel-{chat.pk}"' in html
     assert 'id="invitation-box"' in html
     await tab.disconnect()
+
+
+async def test_tab_that_missed_its_removal_learns_it_when_catching_up(
+    alice: User, bob: User
+) -> None:
+    import json
+
+    chat = await call(make_group, alice, bob)
+    await call(
+        do_change_member,
+        await call(membership, alice, chat),
+        GroupAction.REMOVE,
+        bob.pk,
+    )
+    tab = await open_socket(bob)
+    await drain(tab)
+
+    await tab.send_to(
+        text_data=json.dumps({"action": "catch_up", "chat": chat.pk, "after": 0})
+    )
+
+    html = await tab.receive_from(timeout=3)
+    assert "You are not in that chat." in html
+    assert f'id="composer-{chat.pk}"' in html
+    assert "data-chat-ended" in html
+    assert "created the group" not in html
+    await tab.disconnect()
