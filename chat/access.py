@@ -12,15 +12,18 @@ the rows they have locked, so a role that changed in between is seen.
 """
 
 import enum
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from chat.models import Chat, ChatInvitation, Membership
+from chat import queries
+from chat.models import Chat, ChatInvitation, Membership, Message
 from social.actions import are_friends
+from social.queries import Relation, with_relations
 
 
 class Refused(Exception):
@@ -28,7 +31,8 @@ class Refused(Exception):
 
 
 class GroupAction(enum.StrEnum):
-    """Everything a member can do to a group (C5, C6, C7)."""
+    """Everything a member can do to a group (C5, C6, C7), and the
+    removal of another member's message (M6)."""
 
     RENAME = "rename"
     ANNOUNCE = "announce"
@@ -36,6 +40,7 @@ class GroupAction(enum.StrEnum):
     DISMISS_ADMIN = "dismiss_admin"
     TRANSFER = "transfer"
     REMOVE = "remove"
+    REMOVE_MESSAGE = "remove_message"
     DISBAND = "disband"
     DECIDE_INVITATION = "decide_invitation"
     INVITE = "invite"
@@ -54,6 +59,7 @@ ALLOWED_ROLES: dict[GroupAction, frozenset[str]] = {
     GroupAction.DISMISS_ADMIN: frozenset({_OWNER}),
     GroupAction.TRANSFER: frozenset({_OWNER}),
     GroupAction.REMOVE: frozenset({_OWNER, _ADMIN}),
+    GroupAction.REMOVE_MESSAGE: frozenset({_OWNER, _ADMIN}),
     GroupAction.DISBAND: frozenset({_OWNER}),
     GroupAction.DECIDE_INVITATION: frozenset({_OWNER, _ADMIN}),
     GroupAction.INVITE: frozenset({_OWNER, _ADMIN, _MEMBER}),
@@ -67,6 +73,9 @@ _REFUSALS: dict[GroupAction, str] = {
     GroupAction.DISMISS_ADMIN: "Only the group's owner can dismiss admins.",
     GroupAction.TRANSFER: "Only the group's owner can hand the group over.",
     GroupAction.REMOVE: "Only the owner and admins can remove members.",
+    GroupAction.REMOVE_MESSAGE: (
+        "Only the group's owner and admins can remove messages."
+    ),
     GroupAction.DISBAND: "Only the group's owner can disband it.",
     GroupAction.DECIDE_INVITATION: (
         "Only the owner and admins can approve or refuse invitations."
@@ -276,3 +285,115 @@ def _closed_text(invitation: ChatInvitation) -> str:
     if state == ChatInvitation.State.AWAITING_APPROVAL:
         return "That invitation is already waiting for approval."
     return f"That invitation is closed ({state.label.lower()})."
+
+
+def access_private_chat_with(user: User, other_id: int) -> Membership:
+    """Return the user's membership of their private chat with the user
+    ``other_id``, or raise Http404 (they are not friends)."""
+    key = Chat.private_key_for(user.pk, other_id)
+    try:
+        return Membership.objects.select_related("chat", "user").get(
+            chat__private_key=key, user=user
+        )
+    except Membership.DoesNotExist:
+        raise Http404("No such chat.") from None
+
+
+def access_message(membership: Membership, message_id: int) -> Message:
+    """Return a message of the member's chat that the member may see, or
+    raise Http404 (a message of another chat is as missing as none)."""
+    message = queries.history(membership).filter(pk=message_id).first()
+    if message is None:
+        raise Http404("No such message.")
+    return message
+
+
+# What a member may do with a message (M4, M6). The message menu shows
+# what these allow, and the actions check them again under a lock.
+
+
+def recall_refusal(membership: Membership, message: Message, now: datetime) -> str:
+    """Why the member may not recall the message now, or "" if they may."""
+    if message.kind != Message.Kind.TEXT or message.sender_id != membership.user_id:
+        return "You can recall only your own messages."
+    if not message.is_shown:
+        return "That message was already recalled or removed."
+    window = settings.NOVA_RECALL_SECONDS
+    if now - message.created > timedelta(seconds=window):
+        return (
+            f"A message can be recalled only within {_duration(window)} of sending it."
+        )
+    return ""
+
+
+def removal_refusal(membership: Membership, message: Message) -> str:
+    """Why the member may not remove the message, or "" if they may: a
+    group's owner and admins may remove any message in it."""
+    action = GroupAction.REMOVE_MESSAGE
+    if (
+        membership.chat.kind != Chat.Kind.GROUP
+        or membership.role not in ALLOWED_ROLES[action]
+    ):
+        return _REFUSALS[action]
+    if message.kind != Message.Kind.TEXT:
+        return "System lines cannot be removed."
+    if not message.is_shown:
+        return "That message was already recalled or removed."
+    return ""
+
+
+def can_see_readers(membership: Membership, message: Message) -> bool:
+    """Who read a message is shown to its sender, in a group (M3)."""
+    return (
+        membership.chat.kind == Chat.Kind.GROUP
+        and message.kind == Message.Kind.TEXT
+        and message.is_shown
+        and message.sender_id == membership.user_id
+    )
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return f"{seconds} seconds"
+
+
+@dataclass(frozen=True)
+class MessageActions:
+    """What the message menu offers one member for one message (M4)."""
+
+    reply: bool
+    recall: bool
+    hide: bool
+    remove: bool
+    readers: bool
+    add_friend: bool
+
+
+def allowed_message_actions(membership: Membership, message: Message) -> MessageActions:
+    """Decide the message menu for this member, by the same rules the
+    actions check. "Add friend" is for a fellow member of a group (S2):
+    someone who left it is no longer met there."""
+    user = membership.user
+    add_friend = False
+    if (
+        membership.chat.kind == Chat.Kind.GROUP
+        and message.kind == Message.Kind.TEXT
+        and message.sender is not None
+        and message.sender.is_active
+        and message.sender_id != user.pk
+        and Membership.objects.filter(
+            chat_id=message.chat_id, user_id=message.sender.pk
+        ).exists()
+    ):
+        [relation] = with_relations(user, [message.sender])
+        add_friend = relation.relation == Relation.NONE
+    return MessageActions(
+        reply=message.accepts_replies,
+        recall=not recall_refusal(membership, message, timezone.now()),
+        hide=True,
+        remove=not removal_refusal(membership, message),
+        readers=can_see_readers(membership, message),
+        add_friend=add_friend,
+    )

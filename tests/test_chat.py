@@ -295,9 +295,9 @@ def test_open_chat_query_count_does_not_grow_with_history(
     client.get(reverse("chat:detail", args=[private_chat.pk]))  # read them all
 
     # session, user, access, mark read (2), list (3), header (3),
-    # history, sender remarks, group nicknames, unread total, requests,
-    # group invitations and the invitation box's live version
-    with django_assert_num_queries(18):
+    # history, sender remarks, group nicknames, read marks, hidden, unread
+    # total, requests, group invitations and the invitation box's version
+    with django_assert_num_queries(20):
         client.get(reverse("chat:detail", args=[private_chat.pk]))
 
 

@@ -200,6 +200,10 @@ def _post(world: World, actor: str, action: str) -> tuple[int, list[str]]:
         "dismiss_admin": (member_url("dismiss", "admin2"), {}),
         "transfer": (member_url("transfer", "target"), {}),
         "remove": (member_url("remove", "target"), {}),
+        "remove_message": (
+            reverse("chat:remove", args=[chat_id, _target_message(world).pk]),
+            {},
+        ),
         "disband": (reverse("chat:disband", args=[chat_id]), {}),
         "invite": (
             reverse("chat:invite", args=[chat_id]),
@@ -222,6 +226,15 @@ def _post(world: World, actor: str, action: str) -> tuple[int, list[str]]:
     return response.status_code, errors
 
 
+def _target_message(world: World) -> Message:
+    """A message of the plain member "target", to remove (M6)."""
+    target = membership(world.users["target"], world.chat)
+    found = Message.objects.filter(chat=world.chat, sender=target.user).first()
+    if found is None:
+        found, _ = do_send_message(target, "remove me", uuid.uuid4())
+    return found
+
+
 def _done(world: World, action: str) -> bool:
     """Whether ``action`` took effect."""
     chat_id, users = world.chat.pk, world.users
@@ -241,6 +254,8 @@ def _done(world: World, action: str) -> bool:
         return role_of(users["target"], chat) == Role.OWNER
     if action == "remove":
         return role_of(users["target"], chat) is None
+    if action == "remove_message":
+        return _target_message(world).status == Message.Status.REMOVED_BY_ADMIN
     if action == "invite":
         return ChatInvitation.objects.filter(
             chat=chat, invitee=users["guest"], state=State.PENDING
@@ -259,6 +274,7 @@ ALLOWED = {
     "dismiss_admin": {"owner"},
     "transfer": {"owner"},
     "remove": {"owner", "admin"},
+    "remove_message": {"owner", "admin"},
     "disband": {"owner"},
     "decide_invitation": {"owner", "admin"},
     "invite": {"owner", "admin", "member"},
@@ -948,6 +964,30 @@ def test_catch_up_leaves_out_cleared_messages(
     assert [item.message.pk for item in state.items] == [new.pk]
 
 
+def test_search_and_permalinks_leave_out_cleared_messages(
+    group: Chat, alice: User, bob: User, client_for
+) -> None:
+    old, _ = do_send_message(membership(alice, group), "picnic plans", uuid.uuid4())
+    do_clear_history(membership(bob, group))
+    new, _ = do_send_message(membership(alice, group), "picnic moved", uuid.uuid4())
+    bob_client, alice_client = client_for(bob), client_for(alice)
+
+    bob_found = bob_client.get(reverse("chat:search", args=[group.pk]), {"q": "picnic"})
+    alice_found = alice_client.get(
+        reverse("chat:search", args=[group.pk]), {"q": "picnic"}
+    )
+    cleared_link = bob_client.get(reverse("chat:message", args=[group.pk, old.pk]))
+    kept_link = bob_client.get(reverse("chat:message", args=[group.pk, new.pk]))
+
+    assert "picnic moved" in bob_found.text
+    assert "picnic plans" not in bob_found.text
+    assert "picnic plans" in alice_found.text
+    assert cleared_link.status_code == 404
+    assert kept_link.status_code == 200
+    assert "picnic plans" not in kept_link.text
+    assert "picnic moved" in kept_link.text
+
+
 @pytest.mark.parametrize("size", [3, 12])
 def test_group_page_query_count_does_not_grow_with_members(
     size: int, make_user, client_for, django_assert_num_queries
@@ -963,10 +1003,10 @@ def test_group_page_query_count_does_not_grow_with_members(
     )
     do_answer_invitation(invitation.invitee, invitation.pk, accept=True)
 
-    # the open-chat page (18, see test_chat), the nicknames of preview
+    # the open-chat page (20, see test_chat), the nicknames of preview
     # senders, and the group panel: members, announcements, invitations,
     # remarks, the viewer's friends to invite
-    with django_assert_num_queries(24):
+    with django_assert_num_queries(26):
         client.get(reverse("chat:detail", args=[chat.pk]))
 
 

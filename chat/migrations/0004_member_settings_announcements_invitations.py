@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0002_client_token_unique_per_chat'),
+        ('chat', '0003_message_reply_status_hidden'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
