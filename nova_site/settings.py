@@ -147,7 +147,10 @@ if redis_url := os.environ.get("REDIS_URL"):
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [redis_url],
+                # Each socket waits on Redis with a blocking pop of a few
+                # seconds; redis-py 8 times reads out after 5 s by default,
+                # which tore every idle socket down (channels_redis#422).
+                "hosts": [{"address": redis_url, "socket_timeout": None}],
                 "prefix": os.environ.get("CHANNEL_PREFIX", "nova"),
                 "capacity": 1000,
             },

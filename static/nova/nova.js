@@ -412,12 +412,15 @@
       if (current) current.replaceWith(typist);
       else box.appendChild(typist);
       clearTimeout(typistTimers.get(typist.id));
-      typistTimers.set(typist.id, setTimeout(function () {
-        typistTimers.delete(typist.id);
-        const shown = document.getElementById(typist.id);
-        if (shown) shown.remove();
-      }, 5000));
+      typistTimers.set(typist.id, setTimeout(dropTypist, 5000, typist.id));
     });
+  }
+
+  function dropTypist(id) {
+    clearTimeout(typistTimers.get(id));
+    typistTimers.delete(id);
+    const shown = document.getElementById(id);
+    if (shown) shown.remove();
   }
 
   // The send form is replaced by the server's answer. Text typed while
@@ -555,6 +558,8 @@
       list.insertBefore(item, later || null);
       htmx.process(item);
       localiseTimes(item);
+      // Their message is here: they are no longer typing it.
+      dropTypist("typist-" + list.dataset.chatId + "-" + item.dataset.senderId);
     });
     if (follow) list.scrollTop = list.scrollHeight;
     if (advanceCursor(list)) catchUp(true);
