@@ -50,6 +50,26 @@ def do_open_private_chat(user: User, other: User) -> Chat:
     return chat
 
 
+def do_end_private_chat(user: User, other: User) -> None:
+    """Delete the private chat of two former friends, with its messages
+    and memberships (S6). The caller holds the transaction that ended the
+    friendship. Both members' tabs drop its row; a tab that has it open
+    shows that it ended."""
+    key = Chat.private_key_for(user.pk, other.pk)
+    chat = Chat.objects.filter(private_key=key).first()
+    if chat is None:
+        return
+
+    chat_id = chat.pk
+    # Unhook the last message first: deleting the chat deletes its
+    # messages, and the chat row must not point at one meanwhile.
+    Chat.objects.filter(pk=chat_id).update(last_message=None)
+    chat.delete()
+    bump_live_version([user.pk, other.pk])
+    transaction.on_commit(partial(events.chat_ended, chat_id, [user.pk, other.pk]))
+    logger.info("private chat ended chat=%s users=%s,%s", chat_id, user.pk, other.pk)
+
+
 def do_send_message(
     membership: Membership, body: str, client_token: uuid.UUID
 ) -> tuple[Message, bool]:

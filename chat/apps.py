@@ -7,8 +7,11 @@ class ChatConfig(AppConfig):
 
     def ready(self) -> None:
         from chat import receivers
-        from social.signals import friendship_started
+        from social.signals import friendship_ended, friendship_started
 
         friendship_started.connect(
             receivers.open_private_chat, dispatch_uid="chat.open_private_chat"
+        )
+        friendship_ended.connect(
+            receivers.end_private_chat, dispatch_uid="chat.end_private_chat"
         )

@@ -33,6 +33,9 @@ class ChatRow:
     muted: bool
     pinned: bool
     version: int
+    # The other member of a private chat, whose name is the title: a
+    # remark change renames every ``.name-of-<id>`` on the page.
+    partner_id: int | None = None
 
     @property
     def sort_key(self) -> str:
@@ -99,9 +102,11 @@ def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
             )
             title = _name(partner, viewer_id, remarks)
             avatar_url = partner.avatar_url if partner else default_avatar_url()
+            partner_id = partner.pk if partner else None
         else:
             title = chat.name
             avatar_url = default_avatar_url()
+            partner_id = None
         rows.append(
             ChatRow(
                 chat_id=chat.pk,
@@ -115,6 +120,7 @@ def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
                 muted=membership.muted,
                 pinned=membership.pinned,
                 version=membership.user.live_version,
+                partner_id=partner_id,
             )
         )
     return rows

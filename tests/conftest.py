@@ -29,6 +29,9 @@ def _test_settings(settings, tmp_path_factory) -> None:  # type: ignore[no-untyp
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     # Argon2 is slow on purpose; the tests do not need that.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A closing socket waits out the presence debounce before it is done;
+    # only the tests of presence need it to last.
+    settings.NOVA_PRESENCE_DEBOUNCE_SECONDS = 0
 
 
 @pytest.fixture

@@ -1023,9 +1023,10 @@ def fill_friends_page(viewer: User, make_user: Callable[..., User], count: int) 
 
 
 # Session, user, the page's unread total and request badge, the search
-# count and page, the relations of the results (friends, requests), then
-# incoming requests, outgoing requests and friends.
-FRIENDS_PAGE_QUERIES = 11
+# count and page, the relations of the results (blocks, friends,
+# requests), then incoming requests, outgoing requests, blocked users,
+# and the friend list (its version, groups, friends with presence).
+FRIENDS_PAGE_QUERIES = 15
 
 
 @pytest.mark.parametrize("count", [3, 30])
@@ -1061,7 +1062,7 @@ def test_htmx_search_query_count_does_not_grow_with_results(
     client = client_for(alice)
 
     # Session, user, search count and page, the results' relations.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get(FRIENDS_URL, {"q": "pal"}, headers={"HX-Request": "true"})
 
     content = response.content.decode()
