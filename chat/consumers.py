@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import Http404
 from django.template.loader import render_to_string
 
@@ -212,9 +213,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
         server process that died (see ``social.models.LiveConnection``)."""
         while True:
             await asyncio.sleep(settings.NOVA_PRESENCE_HEARTBEAT_SECONDS)
-            await database_sync_to_async(do_presence_heartbeat)(
-                self.channel_name, self.user.pk
-            )
+            try:
+                await database_sync_to_async(do_presence_heartbeat)(
+                    self.channel_name, self.user.pk
+                )
+            except DatabaseError:
+                # A database that is briefly away must not end the
+                # heartbeat for good; the next one renews the row.
+                logger.warning("presence heartbeat failed user=%s", self.user.pk)
 
     # Channel-layer events, sent by accounts.live.
 

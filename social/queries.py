@@ -187,7 +187,10 @@ class FriendGroupView:
 
     @property
     def key(self) -> str:
-        return "default" if self.is_default else str(self.group.pk if self.group else 0)
+        """What names the group in element ids."""
+        if self.group is None or self.group.name is None:
+            return "default"
+        return str(self.group.pk)
 
 
 def friend_groups(viewer: User) -> list[FriendGroupView]:

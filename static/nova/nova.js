@@ -122,10 +122,27 @@
     }, afterGap ? 500 : 0);
   }
 
+  // What the user folded or opened (friend groups, a friend's menu)
+  // stays so when a push or an answer redraws the list around it.
+  const detailsOpen = {};
+  document.addEventListener("toggle", function (event) {
+    const el = event.target;
+    if (el instanceof HTMLDetailsElement && el.id) detailsOpen[el.id] = el.open;
+  }, true);
+
+  function restoreDetails() {
+    document.querySelectorAll("details[id]").forEach(function (el) {
+      if (el.id in detailsOpen && el.open !== detailsOpen[el.id]) {
+        el.open = detailsOpen[el.id];
+      }
+    });
+  }
+
   function refresh(root) {
     localiseTimes(root || document);
     syncTitle();
     markActiveRow();
+    restoreDetails();
   }
 
   function showLiveState(state, words) {
@@ -366,6 +383,7 @@
   document.addEventListener("htmx:wsAfterMessage", function () {
     syncTitle();
     markActiveRow();
+    restoreDetails();
     reportRead();
   });
 
