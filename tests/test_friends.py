@@ -718,3 +718,55 @@ def test_accepting_a_request_after_a_block_is_refused(alice: User, bob: User) ->
         do_accept_friend_request(alice, bob)
 
     assert not Friendship.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("social:create_group"),
+        reverse("social:rename_group", args=[1]),
+        reverse("social:delete_group", args=[1]),
+        reverse("social:move_friend", args=[1]),
+        reverse("social:set_remark", args=[1]),
+        reverse("social:delete_friend", args=[1]),
+        reverse("social:block_user", args=[1]),
+        reverse("social:unblock_user", args=[1]),
+    ],
+)
+def test_anonymous_visitor_is_sent_to_log_in_and_changes_nothing(
+    alice: User, bob: User, url: str
+) -> None:
+    befriend(alice, bob)
+
+    response = Client().post(url)
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:login") + "?next=")
+    assert Friendship.objects.count() == 2
+
+
+@pytest.mark.parametrize("group", ["abc", "-1", "9" * 30])
+def test_moving_a_friend_to_a_malformed_group_is_refused_clearly(
+    alice: User, bob: User, client_for: Callable[[User], Client], group: str
+) -> None:
+    befriend(alice, bob)
+
+    response = client_for(alice).post(
+        friend_url("move_friend", bob.pk), {"group": group}
+    )
+
+    assert response.status_code == 302
+    assert len(flashed(response)) == 1
+    assert group_of(alice, bob) == "Friends"
+
+
+def test_moving_a_friend_to_a_missing_group_is_not_found(
+    alice: User, bob: User, client_for: Callable[[User], Client]
+) -> None:
+    befriend(alice, bob)
+
+    response = client_for(alice).post(
+        friend_url("move_friend", bob.pk), {"group": 999_999}
+    )
+
+    assert response.status_code == 404

@@ -260,6 +260,15 @@
     }
   });
 
+  // A small form whose answer lands elsewhere (a new friend group) is
+  // emptied once it went through.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const form = event.detail.elt;
+    if (event.detail.successful && form.matches("form[data-reset-after-send]")) {
+      form.reset();
+    }
+  });
+
   // A send that failed outright (no answer, an error) swaps nothing; its
   // text is still in the form, and nothing is to be sent after it.
   document.addEventListener("htmx:afterRequest", function (event) {
