@@ -360,11 +360,13 @@ def do_presence_heartbeat(channel_name: str, user_id: int) -> None:
     any process that died, telling the friends of whoever that left
     offline."""
     with transaction.atomic():
-        _, created = LiveConnection.objects.update_or_create(
-            channel_name=channel_name,
-            defaults={"user_id": user_id, "seen": timezone.now()},
+        renewed = LiveConnection.objects.filter(channel_name=channel_name).update(
+            seen=timezone.now()
         )
-        if created:  # Swept while this process stalled; online again.
+        if not renewed:  # Swept while this process stalled; online again.
+            LiveConnection.objects.create(
+                channel_name=channel_name, user_id=user_id, seen=timezone.now()
+            )
             _set_presence(user_id, online=True)
     stale = LiveConnection.objects.filter(seen__lt=presence_cutoff())
     stale_user_ids = set(stale.values_list("user_id", flat=True))

@@ -770,3 +770,34 @@ def test_moving_a_friend_to_a_missing_group_is_not_found(
     )
 
     assert response.status_code == 404
+
+
+def test_group_changes_redraw_only_the_owners_friend_list_once_each(
+    alice: User,
+    bob: User,
+    inbox: Callable[[User], Inbox],
+    client_for: Callable[[User], Client],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    befriend(alice, bob)
+    alice_tab, bob_tab = inbox(alice), inbox(bob)
+    client = client_for(alice)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("social:create_group"), {"name": "Work"})
+    group = FriendGroup.objects.get(name="Work")
+    for url, data in (
+        (friend_url("move_friend", bob.pk), {"group": group.pk}),
+        (group_url("rename", group.pk), {"name": "Office"}),
+        (group_url("delete", group.pk), {}),
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(url, data)
+
+    pushed = alice_tab.events()
+    versions = [int(re.findall(r'data-version="(\d+)"', html)[0]) for html in pushed]
+    assert len(pushed) == 4
+    assert all(html.lstrip().startswith('<div id="friend-list"') for html in pushed)
+    assert versions == sorted(set(versions))
+    assert "Office" in pushed[2]
+    assert bob_tab.events() == []
