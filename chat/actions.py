@@ -10,6 +10,7 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.actions import bump_live_version
@@ -81,6 +82,7 @@ def do_send_message(
     constraint on (chat, sender, client_token) settles two posts racing.
 
     The body must already be trimmed and within length (``MessageForm``).
+    Raises Http404 if the chat was deleted since the membership was read.
     """
     sender = membership.user
     same_post = Message.objects.filter(
@@ -96,7 +98,11 @@ def do_send_message(
             # one chat commit in id order and each push names a predecessor
             # that is already visible (PostgreSQL; SQLite writes one at a
             # time anyway).
-            Chat.objects.select_for_update().filter(pk=membership.chat_id).first()
+            chat = Chat.objects.select_for_update().filter(pk=membership.chat_id)
+            if chat.first() is None:
+                # The chat ended (S6) after the caller found the
+                # membership: to the sender it is simply gone.
+                raise Http404("No such chat.")
             message = Message.objects.create(
                 chat_id=membership.chat_id,
                 sender=sender,

@@ -2,15 +2,18 @@
 and the rules of S1-S2 that blocks add."""
 
 import re
+import uuid
 from collections.abc import Callable
 
 import pytest
 from django.db import transaction
+from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 from pytest_django import DjangoAssertNumQueries, DjangoCaptureOnCommitCallbacks
 
 from accounts.models import User
+from chat.actions import do_send_message
 from chat.models import Chat, Membership, Message
 from social.actions import (
     SocialError,
@@ -24,7 +27,7 @@ from social.actions import (
 )
 from social.models import Block, FriendGroup, FriendRequest, Friendship
 from social.queries import Relation, blocked_either_way
-from tests.conftest import Inbox, befriend
+from tests.conftest import Inbox, befriend, membership
 from tests.test_social import ask, flashed, search, search_row
 
 FRIENDS_URL = reverse("social:friends")
@@ -801,3 +804,16 @@ def test_group_changes_redraw_only_the_owners_friend_list_once_each(
     assert versions == sorted(set(versions))
     assert "Office" in pushed[2]
     assert bob_tab.events() == []
+
+
+def test_message_sent_into_a_chat_that_just_ended_is_not_found_and_not_kept(
+    alice: User, bob: User
+) -> None:
+    chat = befriend(alice, bob)
+    stale = membership(alice, chat)  # Read just before the friend is deleted.
+    do_delete_friend(bob, alice)
+
+    with pytest.raises(Http404):
+        do_send_message(stale, "are you there?", uuid.uuid4())
+
+    assert not Message.objects.exists()
