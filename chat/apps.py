@@ -6,6 +6,7 @@ class ChatConfig(AppConfig):
     name = "chat"
 
     def ready(self) -> None:
+        from accounts.signals import user_watchers
         from chat import receivers
         from social.signals import friendship_ended, friendship_started
 
@@ -14,4 +15,7 @@ class ChatConfig(AppConfig):
         )
         friendship_ended.connect(
             receivers.end_private_chat, dispatch_uid="chat.end_private_chat"
+        )
+        user_watchers.connect(
+            receivers.chat_partners, dispatch_uid="chat.chat_partners"
         )

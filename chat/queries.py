@@ -27,15 +27,16 @@ class ChatRow:
     kind: str
     title: str
     avatar_url: str
+    # The other member of a private chat: whose avatar, card and name
+    # (``.name-of-<id>``, renamed live by a remark) the row shows; None in
+    # a group.
+    partner_id: int | None
     preview: str
     last_activity_iso: str
     unread_count: int
     muted: bool
     pinned: bool
     version: int
-    # The other member of a private chat, whose name is the title: a
-    # remark change renames every ``.name-of-<id>`` on the page.
-    partner_id: int | None = None
 
     @property
     def sort_key(self) -> str:
@@ -113,6 +114,7 @@ def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
                 kind=chat.kind,
                 title=title,
                 avatar_url=avatar_url,
+                partner_id=partner_id,
                 preview=_preview(chat, viewer_id, remarks),
                 # Microseconds always, so the text sorts as the time does.
                 last_activity_iso=chat.last_activity.isoformat(timespec="microseconds"),
@@ -120,7 +122,6 @@ def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
                 muted=membership.muted,
                 pinned=membership.pinned,
                 version=membership.user.live_version,
-                partner_id=partner_id,
             )
         )
     return rows

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import User
 from chat import queries
-from chat.access import access_membership
+from chat.access import access_membership, access_private_chat_with
 from chat.actions import do_mark_read, do_send_message
 from chat.forms import MessageForm
 from chat.models import Membership
@@ -93,3 +93,12 @@ def send_message(request: AuthedRequest, chat_id: int) -> HttpResponse:
         context = {"form": MessageForm(), "membership": membership, "item": item}
         return TemplateResponse(request, "chat/chat.html#message_sent", context)
     return redirect(reverse("chat:detail", args=[chat_id]) + f"#message-{message.pk}")
+
+
+@require_GET
+@login_required
+def chat_with_user(request: AuthedRequest, user_id: int) -> HttpResponse:
+    """The private chat with a friend, from their card or a search result."""
+    user = request.user
+    membership = access_private_chat_with(user, user_id)
+    return redirect("chat:detail", chat_id=membership.chat_id)

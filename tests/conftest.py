@@ -34,11 +34,15 @@ def _test_settings(settings, tmp_path_factory) -> None:  # type: ignore[no-untyp
         },
     }
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
-    # Argon2 is slow on purpose; the tests do not need that.
+    # Argon2 is slow on purpose; the tests do not need that (test_accounts
+    # shows that the real settings use it).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # A closing socket waits out the presence debounce before it is done;
     # only the tests of presence need it to last.
     settings.NOVA_PRESENCE_DEBOUNCE_SECONDS = 0
+    # django-axes keeps its failure counts in the database
+    # (AXES_HANDLER), which every test gets fresh: no test's failed
+    # log-ins can lock out another's.
 
 
 @pytest.fixture

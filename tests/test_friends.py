@@ -817,3 +817,15 @@ def test_message_sent_into_a_chat_that_just_ended_is_not_found_and_not_kept(
         do_send_message(stale, "are you there?", uuid.uuid4())
 
     assert not Message.objects.exists()
+
+
+def test_card_of_someone_you_blocked_offers_to_unblock_them(
+    alice: User, bob: User, client_for: Callable[[User], Client]
+) -> None:
+    do_block_user(alice, bob)
+
+    page = client_for(alice).get(reverse("social:user_card", args=[bob.pk])).text
+
+    assert "Blocked" in page
+    assert reverse("social:unblock_user", args=[bob.pk]) in page
+    assert "Add friend" not in page

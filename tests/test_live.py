@@ -9,13 +9,12 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
 from accounts import live
-from accounts.models import User
+from accounts.models import User, UserSession
 from chat import events, fragments
 from chat.actions import do_send_message
 from chat.models import Chat, Membership
@@ -458,7 +457,7 @@ async def test_socket_whose_session_was_deleted_is_closed_on_its_next_frame(
 ) -> None:
     tab = await open_socket(alice)
 
-    await sync_to_async(Session.objects.all().delete)()
+    await sync_to_async(UserSession.objects.all().delete)()
     await tab.send_to(text_data=json.dumps({"action": "catch_up"}))
 
     assert "You have been logged out." in await tab.receive_from(timeout=2)
@@ -584,7 +583,7 @@ async def test_push_to_a_socket_whose_session_ended_closes_it_instead(
     chat = await befriended(alice, bob)
     tab = await open_socket(bob)
 
-    await sync_to_async(Session.objects.filter(expire_date__isnull=False).delete)()
+    await sync_to_async(UserSession.objects.filter(expire_date__isnull=False).delete)()
     await send(alice, chat, "for bob's eyes only")
     html = await tab.receive_from(timeout=2)
 

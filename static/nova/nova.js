@@ -340,6 +340,13 @@
   // absence) is left to htmx to swap in.
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     const list = event.detail.target;
+    // A new avatar (A3) names every picture of its user; each keeps its
+    // own size and place and takes only the new address.
+    if (list.matches("img[data-avatar-of]")) {
+      list.src = event.detail.fragment.firstElementChild.getAttribute("src");
+      event.detail.shouldSwap = false;
+      return;
+    }
     if (list.hasAttribute("data-chat-list")) {
       fileRows(list, Array.from(event.detail.fragment.children));
       return;
