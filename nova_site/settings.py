@@ -240,6 +240,12 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Chat limits (PRODUCT.md M1, M7).
 NOVA_MESSAGE_MAX_LENGTH = 4000
 NOVA_HISTORY_PAGE_SIZE = 50
+# A sender may recall a message this many seconds after sending it (M4).
+NOVA_RECALL_SECONDS = 120
+# A read pushes the new read state of at most this many of the newest
+# messages it covers to their senders' open tabs (M3); older ones show
+# it when next loaded.
+NOVA_READ_PUSH_LIMIT = 200
 # A tab that missed more than this many messages gets the newest page
 # afresh instead of everything it missed (L3).
 NOVA_CATCH_UP_LIMIT = 500
@@ -252,7 +258,10 @@ NOVA_WS_MAX_SEND = 1000 * 1000
 # A socket may ask for a catch-up this often at most.
 NOVA_CATCH_UP_INTERVAL = 0.25
 # Websocket frames larger than this are refused with an error frame (L4).
-NOVA_WS_MAX_FRAME = 16 * 1024
+NOVA_WS_MAX_FRAME = 64 * 1024
+# A socket may say "typing" this often at most (M10); tabs send it every
+# three seconds while their user types, and drop it after five silent ones.
+NOVA_TYPING_INTERVAL = 2.5
 # How often an open socket re-checks its session and renews its groups.
 NOVA_WS_RECHECK_SECONDS = 300
 # A push to a socket whose session was last confirmed longer ago than this

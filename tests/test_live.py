@@ -205,7 +205,7 @@ async def test_read_frame_never_moves_backwards(alice: User, bob: User) -> None:
             '{"action": "read", "chat": 1, "up_to": -5}',
             "must be an id",
         ),
-        ('{"action": "read", "x": "' + "a" * 20000 + '"}', "That frame is too large."),
+        ('{"action": "read", "x": "' + "a" * 70000 + '"}', "That frame is too large."),
     ],
 )
 async def test_bad_frame_gets_an_error_and_the_socket_keeps_working(
