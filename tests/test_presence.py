@@ -109,8 +109,9 @@ async def test_a_tab_that_comes_back_within_the_debounce_tells_friends_nothing(
 ) -> None:
     settings.NOVA_PRESENCE_DEBOUNCE_SECONDS = 0.5
     await friends(alice, bob)
-    tab = await open_tab(bob)
     watching = await open_tab(alice, friends_page=True)
+    tab = await open_tab(bob)
+    assert dot(await watching.receive_from(timeout=2), bob)[0] is True
 
     # The socket drops and a new one opens while the old one's debounce
     # is still running, as a reload or a flaky network does.
@@ -132,12 +133,15 @@ async def test_dots_reach_only_friends_on_a_page_that_shows_them(
     await friends(alice, bob)
     chat_page = await open_tab(alice)
     stranger = await open_tab(carol, friends_page=True)
+    friends_page = await open_tab(alice, friends_page=True)
 
     tab = await open_tab(bob)
 
+    # Once the friends page heard of it, the others would have too.
+    assert dot(await friends_page.receive_from(timeout=2), bob)[0] is True
     assert await chat_page.receive_nothing(timeout=0.2)
     assert await stranger.receive_nothing(timeout=0.2)
-    for socket in (tab, chat_page, stranger):
+    for socket in (tab, chat_page, stranger, friends_page):
         await socket.disconnect()
 
 
@@ -146,7 +150,9 @@ async def test_friends_page_socket_first_gets_every_friends_dot_as_it_is(
 ) -> None:
     await friends(alice, bob)
     await friends(alice, carol)
+    first_page = await open_tab(alice, friends_page=True)
     bob_tab = await open_tab(bob)
+    await first_page.receive_from(timeout=2)  # Bob is online by now.
     key = await sync_to_async(_session_cookie)(alice)
     watching = WebsocketCommunicator(
         application,
@@ -163,8 +169,8 @@ async def test_friends_page_socket_first_gets_every_friends_dot_as_it_is(
 
     assert dot(snapshot, bob)[0] is True
     assert dot(snapshot, carol)[0] is False
-    await watching.disconnect()
-    await bob_tab.disconnect()
+    for socket in (watching, first_page, bob_tab):
+        await socket.disconnect()
 
 
 async def test_rows_left_by_a_dead_process_expire_and_friends_are_told(
@@ -198,10 +204,14 @@ async def test_friend_list_shows_only_fresh_connections_as_online(
 ) -> None:
     await friends(alice, bob)
     await friends(alice, carol)
+    watching = await open_tab(alice, friends_page=True)
     bob_tab = await open_tab(bob)
-    carol_tab = await open_tab(carol)
+    await watching.receive_from(timeout=2)  # Bob's row is there.
+    # Carol's only tab was on a process that died long ago.
     stale = timezone.now() - timedelta(seconds=settings.NOVA_PRESENCE_TTL_SECONDS + 1)
-    await LiveConnection.objects.filter(user=carol).aupdate(seen=stale)
+    await LiveConnection.objects.acreate(
+        user=carol, channel_name="dead-process!carol", seen=stale
+    )
 
     def friends_page() -> str:
         client = Client()
@@ -213,7 +223,7 @@ async def test_friend_list_shows_only_fresh_connections_as_online(
     assert f"presence-of-{bob.pk} is-online" in page
     assert f'presence-of-{carol.pk}" data-version' in page
     await bob_tab.disconnect()
-    await carol_tab.disconnect()
+    await watching.disconnect()
 
 
 async def test_a_socket_refused_at_connect_leaves_no_connection(
