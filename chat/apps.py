@@ -16,6 +16,9 @@ class ChatConfig(AppConfig):
         friendship_ended.connect(
             receivers.end_private_chat, dispatch_uid="chat.end_private_chat"
         )
+        friendship_ended.connect(
+            receivers.end_invitations, dispatch_uid="chat.end_invitations"
+        )
         user_watchers.connect(
             receivers.chat_partners, dispatch_uid="chat.chat_partners"
         )
