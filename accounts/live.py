@@ -38,6 +38,12 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def presence_group(user_id: int) -> str:
+    """The tabs of a user that show friends' online dots (the friends
+    page): only they are told of presence changes (M10)."""
+    return f"presence.{user_id}"
+
+
 def session_group(session_key: str) -> str:
     # Group names are limited to 100 ASCII characters; a digest also keeps
     # the session key itself out of the channel layer (and Redis).
@@ -60,6 +66,17 @@ def send_html(deliveries: Iterable[tuple[int, str]]) -> None:
         send(user_group(user_id), {"type": "live.html", "html": html})
         count += 1
     logger.debug("live: sent %s fragments", count)
+
+
+def send_presence(deliveries: Iterable[tuple[int, str]]) -> None:
+    """Push each ``(user_id, html)`` to that user's tabs that show online
+    dots (``presence_group``). Call only after commit."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    send = async_to_sync(layer.group_send)
+    for user_id, html in deliveries:
+        send(presence_group(user_id), {"type": "live.html", "html": html})
 
 
 def end_sessions(session_keys: Iterable[str], html: str) -> None:

@@ -204,9 +204,8 @@ def check_invitee(inviter: Membership, invitee: User) -> None:
         raise Refused(f"{name} cannot be invited.")
     if Membership.objects.filter(chat_id=inviter.chat_id, user=invitee).exists():
         raise Refused(f"{name} is already in this group.")
-    # A block ends the friendship (S7), so a blocked person is refused
-    # here too. TODO(#4): refuse with the block's own words once social
-    # has blocks.
+    # A block ends the friendship (S7), so the friend test refuses a
+    # blocked person too, in words that name no block.
     if not are_friends(inviter.user, invitee):
         raise Refused(f"You can invite only your friends, and {name} is not one.")
     open_invitation = ChatInvitation.objects.filter(

@@ -11,6 +11,7 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.actions import bump_live_version
@@ -78,6 +79,26 @@ def do_open_private_chat(user: User, other: User) -> Chat:
     return chat
 
 
+def do_end_private_chat(user: User, other: User) -> None:
+    """Delete the private chat of two former friends, with its messages
+    and memberships (S6). The caller holds the transaction that ended the
+    friendship. Both members' tabs drop its row; a tab that has it open
+    shows that it ended."""
+    key = Chat.private_key_for(user.pk, other.pk)
+    chat = Chat.objects.filter(private_key=key).first()
+    if chat is None:
+        return
+
+    chat_id = chat.pk
+    # Unhook the last message first: deleting the chat deletes its
+    # messages, and the chat row must not point at one meanwhile.
+    Chat.objects.filter(pk=chat_id).update(last_message=None)
+    chat.delete()
+    bump_live_version([user.pk, other.pk])
+    transaction.on_commit(partial(events.chat_ended, chat_id, [user.pk, other.pk]))
+    logger.info("private chat ended chat=%s users=%s,%s", chat_id, user.pk, other.pk)
+
+
 def do_send_message(
     membership: Membership,
     body: str,
@@ -95,6 +116,7 @@ def do_send_message(
     constraint on (chat, sender, client_token) settles two posts racing.
 
     The body must already be trimmed and within length (``MessageForm``).
+    Raises Http404 if the chat was deleted since the membership was read.
     """
     sender = membership.user
     same_post = Message.objects.filter(
@@ -110,7 +132,11 @@ def do_send_message(
             # one chat commit in id order and each push names a predecessor
             # that is already visible (PostgreSQL; SQLite writes one at a
             # time anyway).
-            Chat.objects.select_for_update().filter(pk=membership.chat_id).first()
+            chat = Chat.objects.select_for_update().filter(pk=membership.chat_id)
+            if chat.first() is None:
+                # The chat ended (S6) after the caller found the
+                # membership: to the sender it is simply gone.
+                raise Http404("No such chat.")
             if reply_to_id is not None:
                 _check_reply_target(membership.chat_id, reply_to_id)
             message = Message.objects.create(
@@ -765,10 +791,8 @@ def do_cancel_invitation(user: User, invitation_id: int) -> None:
 def do_end_invitations_between(user: User, other: User) -> None:
     """End the open invitations one of two people sent the other, once
     they are no longer friends (S6, S7): an invitee must be the inviter's
-    friend. The caller holds the transaction that ended the friendship.
-
-    TODO(#4): connect to ``social.signals.friendship_ended`` once social
-    sends it (a receiver in ``chat.receivers``, as for private chats).
+    friend. The caller holds the transaction that ended the friendship
+    (``chat.receivers.end_invitations``).
     """
     invitations = list(
         ChatInvitation.objects.filter(

@@ -8,10 +8,16 @@ class ChatConfig(AppConfig):
     def ready(self) -> None:
         from accounts.signals import user_watchers
         from chat import receivers
-        from social.signals import friendship_started
+        from social.signals import friendship_ended, friendship_started
 
         friendship_started.connect(
             receivers.open_private_chat, dispatch_uid="chat.open_private_chat"
+        )
+        friendship_ended.connect(
+            receivers.end_private_chat, dispatch_uid="chat.end_private_chat"
+        )
+        friendship_ended.connect(
+            receivers.end_invitations, dispatch_uid="chat.end_invitations"
         )
         user_watchers.connect(
             receivers.chat_partners, dispatch_uid="chat.chat_partners"

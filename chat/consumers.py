@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import Http404
 from django.template.loader import render_to_string
 
@@ -26,6 +27,13 @@ from accounts.models import User
 from chat import events, fragments, queries
 from chat.access import access_membership
 from chat.actions import do_mark_read
+from social import events as social_events
+from social.actions import (
+    do_connect,
+    do_disconnect,
+    do_presence_heartbeat,
+    do_settle_presence,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +60,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     session_key: str
     groups_joined: list[str]
     recheck: "asyncio.Task[None]"
+    heartbeat: "asyncio.Task[None]"
     last_catch_up = -1e9
     last_typing = -1e9
     last_session_check = 0.0
@@ -69,7 +78,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # A tab names the user its page was drawn for. After a log-out and
         # a log-in as someone else in another tab, the cookie names a new
         # user; the old tab must not reconnect as them.
-        page_user = parse_qs(self.scope.get("query_string", b"").decode()).get("user")
+        params = parse_qs(self.scope.get("query_string", b"").decode())
+        page_user = params.get("user")
         if page_user is not None and page_user != [str(user.pk)]:
             logger.info("socket refused: page of another user user=%s", user.pk)
             await self.close(code=SESSION_ENDED)
@@ -81,8 +91,19 @@ class LiveConsumer(AsyncWebsocketConsumer):
             live.user_group(user.pk),
             live.session_group(session.session_key),
         ]
+        # Only a page that shows friends' online dots is told of them.
+        watches_presence = params.get("presence") == ["1"]
+        if watches_presence:
+            self.groups_joined.append(live.presence_group(user.pk))
         await self._join_groups()
         self.recheck = asyncio.create_task(self._recheck_forever())
+        await database_sync_to_async(do_connect)(user.pk, self.channel_name)
+        self.heartbeat = asyncio.create_task(self._heartbeat_forever())
+        if watches_presence:
+            html = await database_sync_to_async(social_events.presence_snapshot)(
+                user.pk
+            )
+            await self.send(text_data=html)
         logger.info("socket open user=%s", user.pk)
 
     async def disconnect(self, code: int) -> None:
@@ -90,8 +111,16 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.recheck.cancel()
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
-        if hasattr(self, "user"):
-            logger.info("socket closed user=%s code=%s", self.user.pk, code)
+        if not hasattr(self, "heartbeat"):
+            return
+        self.heartbeat.cancel()
+        logger.info("socket closed user=%s code=%s", self.user.pk, code)
+        # The user's last socket closed. Friends hear of it only if no
+        # socket is back after the debounce: a reload, or a connection
+        # that drops and returns, tells them nothing (M10).
+        if await database_sync_to_async(do_disconnect)(self.channel_name):
+            await asyncio.sleep(settings.NOVA_PRESENCE_DEBOUNCE_SECONDS)
+            await database_sync_to_async(do_settle_presence)(self.user.pk)
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None
@@ -207,6 +236,20 @@ class LiveConsumer(AsyncWebsocketConsumer):
             if not await self._session_still_valid():
                 return
             await self._join_groups()
+
+    async def _heartbeat_forever(self) -> None:
+        """Keep this socket counted as online, and sweep the rows of any
+        server process that died (see ``social.models.LiveConnection``)."""
+        while True:
+            await asyncio.sleep(settings.NOVA_PRESENCE_HEARTBEAT_SECONDS)
+            try:
+                await database_sync_to_async(do_presence_heartbeat)(
+                    self.channel_name, self.user.pk
+                )
+            except DatabaseError:
+                # A database that is briefly away must not end the
+                # heartbeat for good; the next one renews the row.
+                logger.warning("presence heartbeat failed user=%s", self.user.pk)
 
     # Channel-layer events, sent by accounts.live.
 

@@ -239,6 +239,19 @@ def chat_opened(chat_id: int) -> None:
     _send_rows(chat_id)
 
 
+def chat_ended(chat_id: int, user_ids: list[int]) -> None:
+    """A chat is gone (S6): its row leaves every former member's list, an
+    open page of it says it ended, and the unread total drops."""
+    totals = queries.unread_totals(user_ids)
+    live.send_html(
+        (
+            user_id,
+            fragments.chat_ended(chat_id) + fragments.unread_total(totals[user_id]),
+        )
+        for user_id in user_ids
+    )
+
+
 def chat_read(chat_id: int, user_id: int, read_from: int, read_to: int) -> None:
     """Clear the unread badge of a chat in every tab of this member (M9),
     and show the senders of what they read that they read it (M3)."""

@@ -66,6 +66,11 @@ def chat_row(row: ChatRow) -> str:
     return render_to_string(f"{PAGE}#chat_rows_pushed", {"chat_rows": [row]})
 
 
+def chat_ended(chat_id: int) -> str:
+    """Drop a deleted chat's row; an open page of it says it ended."""
+    return render_to_string(f"{PAGE}#chat_ended_pushed", {"chat_id": chat_id})
+
+
 def unread_total(total: LiveCount) -> str:
     """The total unread badge in the navigation (and so the page title)."""
     return render_to_string("chat/_unread_total.html", {"total": total, "oob": True})

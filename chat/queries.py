@@ -41,8 +41,9 @@ class ChatRow:
     kind: str
     title: str
     avatar_url: str
-    # The other member of a private chat: whose avatar and card the row
-    # shows (None in a group).
+    # The other member of a private chat: whose avatar, card and name
+    # (``.name-of-<id>``, renamed live by a remark) the row shows; None in
+    # a group.
     partner_id: int | None
     preview: str
     last_activity_iso: str

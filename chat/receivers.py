@@ -4,13 +4,28 @@ from collections.abc import Iterable
 from typing import Any
 
 from accounts.models import User
-from chat.actions import do_open_private_chat
+from chat.actions import (
+    do_end_invitations_between,
+    do_end_private_chat,
+    do_open_private_chat,
+)
 from chat.models import Membership
 
 
 def open_private_chat(sender: Any, users: tuple[User, User], **kwargs: Any) -> None:
     """New friends get their private chat in the same transaction (S3)."""
     do_open_private_chat(*users)
+
+
+def end_private_chat(sender: Any, users: tuple[User, User], **kwargs: Any) -> None:
+    """Former friends lose their private chat in the same transaction (S6)."""
+    do_end_private_chat(*users)
+
+
+def end_invitations(sender: Any, users: tuple[User, User], **kwargs: Any) -> None:
+    """Former friends' open invitations to each other end with the
+    friendship (S6, S7): an invitee must be the inviter's friend."""
+    do_end_invitations_between(*users)
 
 
 def chat_partners(sender: Any, user_id: int, **kwargs: Any) -> Iterable[int]:

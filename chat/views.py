@@ -692,9 +692,10 @@ def add_sender_as_friend(
         messages.error(request, "You cannot send a friend request from this message.")
     else:
         try:
-            # TODO(#4): record the group (FriendRequest.via_chat_id) once
-            # social's request has that field.
-            outcome = do_send_friend_request(user, sender, "")
+            # The request records the group it came from (S2).
+            outcome = do_send_friend_request(
+                user, sender, "", via_chat_id=membership.chat_id
+            )
         except SocialError as error:
             messages.error(request, str(error))
         else:

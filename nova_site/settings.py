@@ -274,6 +274,13 @@ NOVA_WS_RECHECK_SECONDS = 300
 # A push to a socket whose session was last confirmed longer ago than this
 # confirms it first.
 NOVA_WS_SESSION_TTL = 15
+# Presence (M10): each open socket renews its row this often; a row older
+# than the TTL no longer counts (its process died) and is swept away.
+NOVA_PRESENCE_HEARTBEAT_SECONDS = 60
+NOVA_PRESENCE_TTL_SECONDS = 150
+# The last tab of a user closed: wait this long before telling friends, so
+# a reload or a flapping connection does not flicker every friend's dot.
+NOVA_PRESENCE_DEBOUNCE_SECONDS = 1.0
 
 LOGGING = {
     "version": 1,

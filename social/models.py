@@ -1,4 +1,4 @@
-"""Friend groups, friendships and friend requests."""
+"""Friend groups, friendships, friend requests, blocks and presence."""
 
 from django.conf import settings
 from django.db import models
@@ -83,6 +83,11 @@ class FriendRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     note = models.CharField(max_length=500, blank=True)
+    # The group chat from whose member list the request was sent, if any
+    # (S2). A plain id, not a foreign key: ``social`` may not know
+    # ``chat``. It names no chat once that group is gone; whoever shows
+    # it looks the chat up and shows nothing when there is none.
+    via_chat_id = models.BigIntegerField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -99,3 +104,79 @@ class FriendRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender} asks {self.receiver}"
+
+
+class Block(models.Model):
+    """``blocker`` blocked ``blocked`` (S7).
+
+    While it exists the two cannot be friends, neither can ask the other,
+    and ``blocked`` never finds ``blocker`` in search. Only the blocker
+    knows: every refusal the blocked user meets is worded generically.
+    """
+
+    blocker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    blocked = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["blocker", "blocked"], name="social_block_unique_pair"
+            ),
+            models.CheckConstraint(
+                condition=~Q(blocker=F("blocked")), name="social_block_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["blocked", "blocker"])]
+
+    def __str__(self) -> str:
+        return f"{self.blocker} blocks {self.blocked}"
+
+
+class Presence(models.Model):
+    """Whether a user's friends were last told they are online (M10).
+
+    ``online`` is what friends were told, not the truth of this instant:
+    a tab that closes and reopens within the debounce never flips it.
+    ``version`` grows with every change, so a tab never lets an older dot
+    replace a newer one.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    online = models.BooleanField(default=False)
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {'online' if self.online else 'offline'}"
+
+
+class LiveConnection(models.Model):
+    """One open websocket of a user, on whichever server process holds it.
+
+    A user is online while any of their connections is fresh: its process
+    renews ``seen`` every ``NOVA_PRESENCE_HEARTBEAT_SECONDS``. A process
+    that dies leaves its rows behind; they stop counting once older than
+    ``NOVA_PRESENCE_TTL_SECONDS``, and the next heartbeat of any process
+    sweeps them away and tells the friends.
+    """
+
+    channel_name = models.CharField(max_length=200, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    seen = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "seen"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.channel_name}"

@@ -12,3 +12,7 @@ from django.dispatch import Signal
 # Sent with ``users=(user_a, user_b)``, inside the transaction that made the
 # friendship; ``user_a`` is the one who asked first.
 friendship_started = Signal()
+
+# Sent with ``users=(user_a, user_b)``, inside the transaction that ended
+# the friendship (S6, or a block, S7), after both Friendship rows are gone.
+friendship_ended = Signal()

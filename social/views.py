@@ -1,7 +1,9 @@
-"""The friends page: search, friend requests, the friend list."""
+"""The friends page: search, friend requests, the friend list with its
+groups and remarks, blocks."""
 
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -17,15 +19,27 @@ from accounts.access import access_active_user
 from accounts.models import User
 from nova_site.http import AuthedRequest
 from social import queries
-from social.access import access_outgoing_request
+from social.access import (
+    access_friend_group,
+    access_friendship,
+    access_outgoing_request,
+)
 from social.actions import (
     SocialError,
     do_accept_friend_request,
+    do_block_user,
     do_cancel_friend_request,
+    do_create_friend_group,
     do_decline_friend_request,
+    do_delete_friend,
+    do_delete_friend_group,
+    do_move_friend,
+    do_rename_friend_group,
     do_send_friend_request,
+    do_set_remark,
+    do_unblock_user,
 )
-from social.forms import FriendRequestForm
+from social.forms import FriendGroupForm, FriendRequestForm, MoveFriendForm, RemarkForm
 
 SEARCH_PAGE_SIZE = 20
 
@@ -62,8 +76,9 @@ def friends(request: AuthedRequest) -> TemplateResponse:
     context |= {
         "incoming_requests": queries.incoming_requests(user),
         "outgoing_requests": queries.outgoing_requests(user),
-        "friendships": queries.friendships(user),
         "request_form": FriendRequestForm(),
+        "blocks": queries.blocks(user),
+        **queries.friend_list_context(user),
     }
     return TemplateResponse(request, "social/friends.html", context)
 
@@ -143,6 +158,152 @@ def cancel_request(request: AuthedRequest, request_id: int) -> HttpResponse:
 
     do_cancel_friend_request(friend_request)
     messages.info(request, "Friend request withdrawn.")
+
+    if request.htmx:
+        return HttpResponse()
+    return redirect(_friends_url(request))
+
+
+def _form_errors(request: AuthedRequest, form: forms.Form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, str(error))
+
+
+def _friend_list_answer(request: AuthedRequest) -> HttpResponse:
+    """After a change to the friend list: htmx gets the list as it now is
+    (the same partial every other tab is pushed); a plain post goes back
+    to the friends page."""
+    if request.htmx:
+        context = queries.friend_list_context(request.user)
+        return TemplateResponse(request, "social/friends.html#friend_list", context)
+    return redirect(_friends_url(request))
+
+
+@require_POST
+@login_required
+def create_group(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    form = FriendGroupForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _friend_list_answer(request)
+
+    try:
+        group = do_create_friend_group(user, form.cleaned_data["name"])
+    except SocialError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Group “{group.name}” created.")
+
+    return _friend_list_answer(request)
+
+
+@require_POST
+@login_required
+def rename_group(request: AuthedRequest, group_id: int) -> HttpResponse:
+    user = request.user
+    group = access_friend_group(user, group_id)
+    form = FriendGroupForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _friend_list_answer(request)
+
+    try:
+        do_rename_friend_group(group, form.cleaned_data["name"])
+    except SocialError as error:
+        messages.error(request, str(error))
+
+    return _friend_list_answer(request)
+
+
+@require_POST
+@login_required
+def delete_group(request: AuthedRequest, group_id: int) -> HttpResponse:
+    user = request.user
+    group = access_friend_group(user, group_id)
+
+    try:
+        do_delete_friend_group(group)
+    except SocialError as error:
+        messages.error(request, str(error))
+    else:
+        messages.info(request, f"Group “{group.name}” deleted; its friends moved.")
+
+    return _friend_list_answer(request)
+
+
+@require_POST
+@login_required
+def move_friend(request: AuthedRequest, friend_id: int) -> HttpResponse:
+    user = request.user
+    friendship = access_friendship(user, friend_id)
+    form = MoveFriendForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _friend_list_answer(request)
+    group_id = form.cleaned_data["group"]
+    group = access_friend_group(user, group_id) if group_id else None
+
+    do_move_friend(friendship, group)
+
+    return _friend_list_answer(request)
+
+
+@require_POST
+@login_required
+def set_remark(request: AuthedRequest, friend_id: int) -> HttpResponse:
+    user = request.user
+    friendship = access_friendship(user, friend_id)
+    form = RemarkForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _friend_list_answer(request)
+
+    do_set_remark(friendship, form.cleaned_data["remark"])
+
+    return _friend_list_answer(request)
+
+
+@require_POST
+@login_required
+def delete_friend(request: AuthedRequest, friend_id: int) -> HttpResponse:
+    user = request.user
+    friendship = access_friendship(user, friend_id)
+
+    do_delete_friend(user, friendship.friend)
+    messages.info(request, f"{friendship.friend.username} is no longer your friend.")
+
+    return _friend_list_answer(request)
+
+
+@require_POST
+@login_required
+def block_user(request: AuthedRequest, user_id: int) -> HttpResponse:
+    user = request.user
+    other = access_active_user(user_id)
+
+    try:
+        do_block_user(user, other)
+    except SocialError as error:
+        messages.error(request, str(error))
+    else:
+        messages.info(request, f"You blocked {other.username}.")
+
+    if request.htmx:
+        # The live event redraws every place that changed, this tab's too.
+        return HttpResponse()
+    return redirect(_friends_url(request))
+
+
+@require_POST
+@login_required
+def unblock_user(request: AuthedRequest, user_id: int) -> HttpResponse:
+    user = request.user
+    other = access_active_user(user_id)
+
+    do_unblock_user(user, other)
+    messages.info(request, f"You unblocked {other.username}.")
 
     if request.htmx:
         return HttpResponse()

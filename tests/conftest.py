@@ -1,13 +1,20 @@
 """Shared fixtures: users, friendships and chats made through the real actions."""
 
+import asyncio
+import copy
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import BaseChannelLayer, get_channel_layer
 from django.db import connection
 from django.test import Client
+from pytest_django import Settings
 
+from accounts import live
 from accounts.models import User
 from chat.models import Chat, Membership
 from social.actions import do_accept_friend_request, do_send_friend_request
@@ -30,6 +37,9 @@ def _test_settings(settings, tmp_path_factory) -> None:  # type: ignore[no-untyp
     # Argon2 is slow on purpose; the tests do not need that (test_accounts
     # shows that the real settings use it).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A closing socket waits out the presence debounce before it is done;
+    # only the tests of presence need it to last.
+    settings.NOVA_PRESENCE_DEBOUNCE_SECONDS = 0
     # django-axes keeps its failure counts in the database
     # (AXES_HANDLER), which every test gets fresh: no test's failed
     # log-ins can lock out another's.
@@ -108,3 +118,60 @@ def run_at_once(*calls: Callable[[], T]) -> tuple[list[T], list[BaseException]]:
         thread.join(timeout=30)
     assert not any(thread.is_alive() for thread in threads)
     return results, errors
+
+
+class Inbox:
+    """A stand-in for one open tab of a user: what reaches their group."""
+
+    def __init__(self, layer: BaseChannelLayer, user: User) -> None:
+        self.layer = layer
+        self.group = live.user_group(user.pk)
+        self.channel = async_to_sync(layer.new_channel)()
+        self.read = False
+        async_to_sync(layer.group_add)(self.group, self.channel)
+
+    def events(self) -> list[str]:
+        """Every fragment pushed to this tab so far, oldest first.
+
+        Read a tab once: each ``async_to_sync`` call runs its own event
+        loop, and channels_redis ties a channel's receive buffer to the
+        loop of the receive that timed out on it.
+        """
+        assert not self.read, "open another inbox to read again"
+        self.read = True
+        return async_to_sync(self._drain)()
+
+    async def _drain(self) -> list[str]:
+        received = []
+        while True:
+            try:
+                event = await asyncio.wait_for(self.layer.receive(self.channel), 0.2)
+            except TimeoutError:
+                return received
+            assert event["type"] == "live.html"
+            received.append(event["html"])
+
+    def close(self) -> None:
+        async_to_sync(self.layer.group_discard)(self.group, self.channel)
+
+
+@pytest.fixture
+def inbox(settings: Settings) -> Iterator[Callable[[User], Inbox]]:
+    # A fresh layer for each test: no channel of an earlier test hears
+    # this one, and on Redis a per-test prefix keeps other runs out.
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    config = layers["default"].get("CONFIG", {})
+    if "prefix" in config:
+        config["prefix"] = f"nova-test-{uuid.uuid4().hex[:12]}"
+    settings.CHANNEL_LAYERS = layers
+    layer = get_channel_layer()
+    opened: list[Inbox] = []
+
+    def open_inbox(user: User) -> Inbox:
+        opened.append(Inbox(layer, user))
+        return opened[-1]
+
+    yield open_inbox
+
+    for box in opened:
+        box.close()

@@ -121,9 +121,9 @@ def test_card_reads_in_a_fixed_number_of_queries(
     client = client_for(alice)
     befriend(alice, dora)
 
-    # session, viewer, the user, friendship, requests, and the navigation's
-    # unread and request badges
-    with django_assert_num_queries(7):
+    # session, viewer, the user, blocks, friendship, requests, and the
+    # navigation's unread and request badges
+    with django_assert_num_queries(8):
         card(client, dora)
 
 

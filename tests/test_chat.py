@@ -254,13 +254,13 @@ def test_chat_list_is_ordered_by_last_activity(
 
 
 def test_chat_row_shows_remark_free_name_and_own_preview(
-    private_chat: Chat, alice: User, client_for
+    private_chat: Chat, alice: User, bob: User, client_for
 ) -> None:
     send(client_for(alice), private_chat, "last words")
 
     page = client_for(alice).get(reverse("chat:index")).text
 
-    assert '<span class="chat-row-title" dir="auto">bob</span>' in page
+    assert f'class="chat-row-title name-of-{bob.pk}" dir="auto">bob</span>' in page
     assert "You: last words" in page
 
 

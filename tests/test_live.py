@@ -107,7 +107,9 @@ async def test_pushed_message_is_the_senders_own_variant_only_for_the_sender(
 
     assert "message message-own" in mine
     assert "message-own" not in theirs
-    assert '<span class="message-sender">alice</span>' in theirs
+    assert (
+        f'class="message-sender name-of-{alice.pk}" dir="auto">alice</span>' in theirs
+    )
     await alice_socket.disconnect()
     await bob_socket.disconnect()
 

@@ -617,7 +617,7 @@ def test_message_actions_page_works_without_javascript(
     assert 'name="csrfmiddlewaretoken"' in page
 
 
-def test_add_friend_from_a_group_message_sends_a_request(
+def test_add_friend_from_a_group_message_sends_a_request_naming_the_group(
     alice: User, bob: User, carol: User, client_for
 ) -> None:
     chat = group_chat(alice, bob, carol)
@@ -626,7 +626,8 @@ def test_add_friend_from_a_group_message_sends_a_request(
     response = client_for(bob).post(action_url("add_friend", message))
 
     assert response.status_code == 302
-    assert FriendRequest.objects.filter(sender=bob, receiver=carol).exists()
+    friend_request = FriendRequest.objects.get(sender=bob, receiver=carol)
+    assert friend_request.via_chat_id == chat.pk
 
 
 def test_add_friend_is_refused_from_a_private_chat(

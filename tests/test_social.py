@@ -1,15 +1,10 @@
 """Search, friend requests and friendships (PRODUCT.md S1-S3)."""
 
-import asyncio
-import copy
 import re
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import BaseChannelLayer, get_channel_layer
 from django.contrib.messages import get_messages
 from django.db import transaction
 from django.http import HttpResponse
@@ -18,10 +13,8 @@ from django.urls import reverse
 from pytest_django import (
     DjangoAssertNumQueries,
     DjangoCaptureOnCommitCallbacks,
-    Settings,
 )
 
-from accounts import live
 from accounts.models import User
 from chat.models import Chat, Membership, Message
 from social.actions import (
@@ -33,7 +26,7 @@ from social.actions import (
 )
 from social.models import FriendGroup, FriendRequest, Friendship
 from social.queries import Relation
-from tests.conftest import befriend, run_at_once
+from tests.conftest import Inbox, befriend, run_at_once
 
 FRIENDS_URL = reverse("social:friends")
 SEND_URL = reverse("social:send_request")
@@ -708,67 +701,10 @@ def test_anonymous_visitor_is_sent_to_log_in(db: None, method: str, url: str) ->
 
 # Live events
 #
-# A test channel joins a user's live group, as a browser tab's socket does,
-# and collects what the actions push. Inside a test the transaction never
-# commits, so pushes are seen only through
+# The ``inbox`` fixture (conftest) joins a user's live group, as a browser
+# tab's socket does, and collects what the actions push. Inside a test the
+# transaction never commits, so pushes are seen only through
 # django_capture_on_commit_callbacks(execute=True).
-
-
-class Inbox:
-    """A stand-in for one open tab of a user: what reaches their group."""
-
-    def __init__(self, layer: BaseChannelLayer, user: User) -> None:
-        self.layer = layer
-        self.group = live.user_group(user.pk)
-        self.channel = async_to_sync(layer.new_channel)()
-        self.read = False
-        async_to_sync(layer.group_add)(self.group, self.channel)
-
-    def events(self) -> list[str]:
-        """Every fragment pushed to this tab so far, oldest first.
-
-        Read a tab once: each ``async_to_sync`` call runs its own event
-        loop, and channels_redis ties a channel's receive buffer to the
-        loop of the receive that timed out on it.
-        """
-        assert not self.read, "open another inbox to read again"
-        self.read = True
-        return async_to_sync(self._drain)()
-
-    async def _drain(self) -> list[str]:
-        received = []
-        while True:
-            try:
-                event = await asyncio.wait_for(self.layer.receive(self.channel), 0.2)
-            except TimeoutError:
-                return received
-            assert event["type"] == "live.html"
-            received.append(event["html"])
-
-    def close(self) -> None:
-        async_to_sync(self.layer.group_discard)(self.group, self.channel)
-
-
-@pytest.fixture
-def inbox(settings: Settings) -> Iterator[Callable[[User], Inbox]]:
-    # A fresh layer for each test: no channel of an earlier test hears
-    # this one, and on Redis a per-test prefix keeps other runs out.
-    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
-    config = layers["default"].get("CONFIG", {})
-    if "prefix" in config:
-        config["prefix"] = f"nova-test-{uuid.uuid4().hex[:12]}"
-    settings.CHANNEL_LAYERS = layers
-    layer = get_channel_layer()
-    opened: list[Inbox] = []
-
-    def open_inbox(user: User) -> Inbox:
-        opened.append(Inbox(layer, user))
-        return opened[-1]
-
-    yield open_inbox
-
-    for box in opened:
-        box.close()
 
 
 def test_request_is_pushed_to_the_receiver_escaped_and_once(
@@ -1023,9 +959,10 @@ def fill_friends_page(viewer: User, make_user: Callable[..., User], count: int) 
 
 
 # Session, user, the page's unread total and request badge, the search
-# count and page, the relations of the results (friends, requests), then
-# incoming requests, outgoing requests and friends.
-FRIENDS_PAGE_QUERIES = 11
+# count and page, the relations of the results (blocks, friends,
+# requests), then incoming requests, outgoing requests, blocked users,
+# and the friend list (its version, groups, friends with presence).
+FRIENDS_PAGE_QUERIES = 15
 
 
 @pytest.mark.parametrize("count", [3, 30])
@@ -1061,7 +998,7 @@ def test_htmx_search_query_count_does_not_grow_with_results(
     client = client_for(alice)
 
     # Session, user, search count and page, the results' relations.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get(FRIENDS_URL, {"q": "pal"}, headers={"HX-Request": "true"})
 
     content = response.content.decode()

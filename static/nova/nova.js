@@ -149,6 +149,22 @@
     }, afterGap ? 500 : 0);
   }
 
+  // What the user folded or opened (friend groups, a friend's menu)
+  // stays so when a push or an answer redraws the list around it.
+  const detailsOpen = {};
+  document.addEventListener("toggle", function (event) {
+    const el = event.target;
+    if (el instanceof HTMLDetailsElement && el.id) detailsOpen[el.id] = el.open;
+  }, true);
+
+  function restoreDetails() {
+    document.querySelectorAll("details[id]").forEach(function (el) {
+      if (el.id in detailsOpen && el.open !== detailsOpen[el.id]) {
+        el.open = detailsOpen[el.id];
+      }
+    });
+  }
+
   // Day separators in the viewer's time zone (M3). The server draws them
   // in its own zone for pages without scripts; here they are redrawn
   // whenever the list changes (live messages, older pages, catch-ups).
@@ -179,6 +195,7 @@
     drawDays();
     syncTitle();
     markActiveRow();
+    restoreDetails();
   }
 
   // The message menu (M4). Its button is a link to the message's page
@@ -449,6 +466,15 @@
     }
   });
 
+  // A small form whose answer lands elsewhere (a new friend group) is
+  // emptied once it went through.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const form = event.detail.elt;
+    if (event.detail.successful && form.matches("form[data-reset-after-send]")) {
+      form.reset();
+    }
+  });
+
   // A send that failed outright (no answer, an error) swaps nothing; its
   // text is still in the form, and nothing is to be sent after it.
   document.addEventListener("htmx:afterRequest", function (event) {
@@ -593,6 +619,7 @@
     drawDays();
     syncTitle();
     markActiveRow();
+    restoreDetails();
     reportRead();
   });
 
