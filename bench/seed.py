@@ -39,7 +39,12 @@ BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _users(prefix: str, count: int) -> list[User]:
-    users = [User(username=f"{prefix}{index:04d}") for index in range(count)]
+    # Live versions differ from user to user, as they do after some use:
+    # each member's chat row and badge then differ too.
+    users = [
+        User(username=f"{prefix}{index:04d}", live_version=index * 7 + 1)
+        for index in range(count)
+    ]
     for user in users:
         user.set_unusable_password()
     return User.objects.bulk_create(users)
@@ -63,6 +68,8 @@ def _group(name: str, members: Iterable[User]) -> Chat:
             chat=chat,
             user=user,
             role=Membership.Role.OWNER if index == 0 else Membership.Role.MEMBER,
+            # Some have read more than others.
+            unread_count=index % 13,
         )
         for index, user in enumerate(members)
     )

@@ -8,7 +8,6 @@ the result to ``accounts.live``.
 """
 
 from accounts import live
-from accounts.live import LiveCount
 from chat import fragments, queries
 from chat.models import Message
 from social.queries import remarks_for
@@ -17,37 +16,30 @@ from social.queries import remarks_for
 def message_sent(message_id: int) -> None:
     """Append a new message in every member's open tabs; move its chat row
     to the top and update unread counts everywhere (L2, L5)."""
-    message = Message.objects.select_related("sender").filter(pk=message_id).first()
+    message = (
+        Message.objects.select_related("sender", "chat__last_message__sender")
+        .filter(pk=message_id)
+        .first()
+    )
     if message is None:
         return
-    memberships = list(queries.memberships_for_rows().filter(chat_id=message.chat_id))
-    rows = queries.membership_rows(memberships)
+    memberships = queries.members_for_rows(message.chat)
     member_ids = [m.user_id for m in memberships]
+    rows = fragments.chat_row_each(queries.membership_rows(memberships))
     remarks = remarks_for(member_ids, [message.sender_id] if message.sender_id else [])
     totals = queries.unread_totals(member_ids)
+    badges = fragments.unread_total_each(totals[user_id] for user_id in member_ids)
     prev_id = queries.previous_message_id(message.chat_id, message.pk)
 
-    # Render each distinct fragment once, however many members share it.
+    # Render each variant of the message once, however many members see it.
     message_html: dict[tuple[bool, str], str] = {}
-    row_html: dict[queries.ChatRow, str] = {}
-    total_html: dict[LiveCount, str] = {}
     deliveries = []
-    for row, membership in zip(rows, memberships, strict=True):
-        item = queries.message_item(message, membership.user_id, remarks, prev_id)
-        total = totals[membership.user_id]
-        variant = (item.is_own, item.sender_name)
+    for user_id, row_html, badge_html in zip(member_ids, rows, badges, strict=True):
+        variant = queries.message_variant(message, user_id, remarks)
         if variant not in message_html:
+            item = queries.message_item(message, user_id, remarks, prev_id)
             message_html[variant] = fragments.message(item)
-        if row not in row_html:
-            row_html[row] = fragments.chat_row(row)
-        if total not in total_html:
-            total_html[total] = fragments.unread_total(total)
-        deliveries.append(
-            (
-                membership.user_id,
-                message_html[variant] + row_html[row] + total_html[total],
-            )
-        )
+        deliveries.append((user_id, message_html[variant] + row_html + badge_html))
     live.send_html(deliveries)
 
 
