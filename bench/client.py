@@ -23,8 +23,11 @@ MARKER = re.compile(r"bm(\d+)x")
 CSRF_HEADER = re.compile(r'"X-CSRFToken": "([^"]+)"')
 
 
-def marker_text(number: int) -> str:
-    return f"bm{number}x"
+def message_text(number: int) -> str:
+    """A message whose marker is past the first 100 characters: a chat
+    row's preview (the chat's newest message, which may be a later one)
+    shows only those, so only the message itself carries its marker."""
+    return f"Bench message {'.' * 100} bm{number}x"
 
 
 def origin_of(url: str) -> str:

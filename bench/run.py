@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from bench.client import BareSender, Receivers, Sender, marker_text
+from bench.client import BareSender, Receivers, Sender, message_text
 from tests.live_server import ROOT, NovaServer, running_nova, scratch_services
 
 BENCH_APP = {"ASGI_APP": "bench.asgi:application"}
@@ -182,7 +182,7 @@ class FanOut:
             sender = self.senders[index % len(self.senders)]
             sent_at[marker] = time.monotonic()
             posts.append(
-                asyncio.create_task(sender.send(f"Bench {marker_text(marker)} hello"))
+                asyncio.create_task(sender.send(message_text(marker)))
             )
         done, pending = await asyncio.wait(posts, timeout=DRAIN_SECONDS)
         for post in pending:

@@ -154,7 +154,7 @@ if redis_url := os.environ.get("REDIS_URL"):
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "BACKEND": "nova_site.layers.NovaInMemoryChannelLayer",
             "CONFIG": {"capacity": 1000},
         }
     }
