@@ -181,9 +181,7 @@ class FanOut:
             marker = first + index
             sender = self.senders[index % len(self.senders)]
             sent_at[marker] = time.monotonic()
-            posts.append(
-                asyncio.create_task(sender.send(message_text(marker)))
-            )
+            posts.append(asyncio.create_task(sender.send(message_text(marker))))
         done, pending = await asyncio.wait(posts, timeout=DRAIN_SECONDS)
         for post in pending:
             post.cancel()

@@ -138,20 +138,43 @@ else:
         "NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")
     }
 
-# A tab's socket queue holds this many pushes while the tab is busy; a tab
-# that falls further behind sees the gap and catches up (L3).
+# The channel layer carries each push from the process that made it to the
+# processes holding the tabs (accounts.live: one group per user, one per
+# session).
 if redis_url := os.environ.get("REDIS_URL"):
+    # Several processes: channels-redis's pub/sub layer, chosen by
+    # measurement (bench/README.md, "Which Redis layer"). Nova sends one
+    # group per member, so a message to a chat of M is M group sends: here
+    # each is one PUBLISH, which Redis hands to the processes subscribed to
+    # that group; RedisChannelLayer makes each a few round trips and a Lua
+    # script, and every process then pops its deliveries one BZPOPMIN at a
+    # time. Measured with `python -m bench.run layers` (one process, 50
+    # members, 5 msg/s, 2026-12-04, the 2 shared cores heavily loaded):
+    # RedisChannelLayer spent 3.7 CPU-s on 25 messages and lost 442 of
+    # 1,250 deliveries (its queues expired and posts timed out); the
+    # pub/sub layer spent 2.1 CPU-s and lost nothing it received in time.
+    #
+    # Capacity and expiry: this layer has none to set. A process keeps an
+    # unbounded in-memory queue per socket and Redis keeps nothing, so a
+    # burst to a 200-member group is never dropped by the layer; what
+    # bounds it is each tab reading its socket. Groups are subscriptions
+    # that end with their socket, so there is no group_expiry either. A
+    # tab whose socket was down misses its pushes and catches up when it
+    # reconnects (L3), as with any layer.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [redis_url],
                 "prefix": os.environ.get("CHANNEL_PREFIX", "nova"),
-                "capacity": 1000,
             },
         }
     }
 else:
+    # One process: Channels' in-memory layer, with a cheaper sweep of
+    # expired entries (nova_site.layers). A tab's queue holds this many
+    # pushes while the tab is busy; a tab that falls further behind loses
+    # the rest, sees the gap and catches up (L3).
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "nova_site.layers.NovaInMemoryChannelLayer",
