@@ -122,6 +122,9 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
         "NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
     }
 else:
+    # Django's backend, with the process's writers taking turns in Python
+    # rather than sleeping in SQLite's busy handler (nova_site/sqlite3).
+    DATABASES["default"]["ENGINE"] = "nova_site.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
