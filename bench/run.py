@@ -285,7 +285,9 @@ async def nova_fanout(
             for sender in senders:
                 await sender.open_page()
             fan_out = FanOut(label, receivers, senders, members, pids)
-            results[members] = await fan_out.ladder(rates, seconds, at_least)
+            # The summary needs 50 members at 20 msg/s, pass or fail.
+            floor = at_least if members == 50 else 0
+            results[members] = await fan_out.ladder(rates, seconds, floor)
         finally:
             receivers.close()
             for sender in senders:
