@@ -152,10 +152,10 @@ if redis_url := os.environ.get("REDIS_URL"):
     # that group; RedisChannelLayer makes each a few round trips and a Lua
     # script, and every process then pops its deliveries one BZPOPMIN at a
     # time. Measured with `python -m bench.run layers` (one process, 50
-    # members, 5 msg/s, 2026-12-04, the 2 shared cores heavily loaded):
-    # RedisChannelLayer spent 3.7 CPU-s on 25 messages and lost 442 of
-    # 1,250 deliveries (its queues expired and posts timed out); the
-    # pub/sub layer spent 2.1 CPU-s and lost nothing it received in time.
+    # members, 5 msg/s, 2026-12-04, the 2 cores shared and loaded):
+    # RedisChannelLayer spent 3.4 CPU-s on 25 messages, lost 535 of 1,250
+    # deliveries and left 15 posts unanswered; the pub/sub layer spent 2.3
+    # CPU-s and lost none (a second run: 3.7 against 2.1 CPU-s).
     #
     # Capacity and expiry: this layer has none to set. A process keeps an
     # unbounded in-memory queue per socket and Redis keeps nothing, so a
