@@ -4,7 +4,12 @@ import pytest
 
 from nova_site.layers import NovaInMemoryChannelLayer
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [
+    pytest.mark.asyncio,
+    # pytest-django runs tests without the database last, after the
+    # browser tests, whose Playwright loop still runs in this thread then.
+    pytest.mark.django_db,
+]
 
 
 async def test_layer_delivers_to_every_member_of_a_group() -> None:
