@@ -6,9 +6,13 @@ class ChatConfig(AppConfig):
     name = "chat"
 
     def ready(self) -> None:
+        from accounts.signals import user_watchers
         from chat import receivers
         from social.signals import friendship_started
 
         friendship_started.connect(
             receivers.open_private_chat, dispatch_uid="chat.open_private_chat"
+        )
+        user_watchers.connect(
+            receivers.chat_partners, dispatch_uid="chat.chat_partners"
         )
