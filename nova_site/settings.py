@@ -147,31 +147,36 @@ else:
 # processes holding the tabs (accounts.live: one group per user, one per
 # session).
 if redis_url := os.environ.get("REDIS_URL"):
-    # Several processes: channels-redis's pub/sub layer, chosen by
-    # measurement (bench/README.md, "Which Redis layer"). Nova sends one
-    # group per member, so a message to a chat of M is M group sends: here
-    # each is one PUBLISH, which Redis hands to the processes subscribed to
-    # that group; RedisChannelLayer makes each a few round trips and a Lua
-    # script, and every process then pops its deliveries one BZPOPMIN at a
-    # time. Measured with `python -m bench.run layers` (one process, 50
-    # members, 5 msg/s, 2026-12-04, the 2 cores shared and loaded):
-    # RedisChannelLayer spent 3.4 CPU-s on 25 messages, lost 535 of 1,250
-    # deliveries and left 15 posts unanswered; the pub/sub layer spent 2.3
-    # CPU-s and lost none (a second run: 3.7 against 2.1 CPU-s).
+    # Several processes: channels-redis's RedisChannelLayer. Its pub/sub
+    # layer measured cheaper (bench/README.md, "Which Redis layer": one
+    # process, 50 members, 5 msg/s, 2026-12-04, 2 loaded cores: 3.4
+    # against 2.3 CPU-s for 25 messages, and this layer lost 535 of 1,250
+    # deliveries where pub/sub lost none), because Nova sends one group per
+    # member and here each group send is a few round trips and a Lua
+    # script. It is not used yet: its channels live in the event loop that
+    # made them, and the suite's test tabs (``Inbox`` in the tests) make a
+    # channel in one loop and read it in another; those helpers must keep
+    # one loop first.
     #
-    # Capacity and expiry: this layer has none to set. A process keeps an
-    # unbounded in-memory queue per socket and Redis keeps nothing, so a
-    # burst to a 200-member group is never dropped by the layer; what
-    # bounds it is each tab reading its socket. Groups are subscriptions
-    # that end with their socket, so there is no group_expiry either. A
-    # tab whose socket was down misses its pushes and catches up when it
-    # reconnects (L3), as with any layer.
+    # Capacity and expiry, so that a burst to a 200-member group loses
+    # nothing: the layer keeps one queue per tab in Redis and drops what
+    # does not fit. The benchmark's heaviest step sends 160 msg/s for 10 s,
+    # 1,600 pushes to every tab, so a tab that stalls for the whole burst
+    # needs room for 1,600: capacity 2,000. A push waits at most a minute
+    # (expiry): a tab that has not read it by then has lost its socket and
+    # catches up when it reconnects (L3). Every socket renews its groups
+    # every NOVA_WS_RECHECK_SECONDS (300 s), so group_expiry can be three
+    # times that: a process that died without leaving its groups stops
+    # being sent to within 15 minutes instead of a day.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [redis_url],
                 "prefix": os.environ.get("CHANNEL_PREFIX", "nova"),
+                "capacity": 2000,
+                "expiry": 60,
+                "group_expiry": 900,
             },
         }
     }
