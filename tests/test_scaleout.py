@@ -26,6 +26,9 @@ pytestmark = [
         "REDIS_URL (the second pass of .ci/run does)",
     ),
     pytest.mark.asyncio(loop_scope="module"),
+    # pytest-django runs tests without the database last, after the
+    # browser tests, whose Playwright loop still runs in this thread then.
+    pytest.mark.django_db,
 ]
 
 # Generous: a loaded CI machine may be slow, and nothing here is timed.
