@@ -4,14 +4,29 @@ from django.http import HttpRequest
 
 from accounts.models import User
 from chat.actions import do_moderate_message
-from chat.models import Chat, HiddenMessage, Membership, Message
+from chat.models import (
+    Chat,
+    ChatAnnouncement,
+    ChatInvitation,
+    HiddenMessage,
+    Membership,
+    Message,
+)
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     raw_id_fields = ("user",)
-    fields = ("user", "role", "unread_count", "muted", "pinned", "joined")
+    fields = (
+        "user",
+        "role",
+        "nickname",
+        "unread_count",
+        "muted",
+        "pinned",
+        "joined",
+    )
     readonly_fields = ("joined",)
 
 
@@ -71,6 +86,23 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.display(description="text")
     def excerpt(self, message: Message) -> str:
         return message.body if len(message.body) <= 80 else message.body[:79] + "…"
+
+
+@admin.register(ChatAnnouncement)
+class ChatAnnouncementAdmin(admin.ModelAdmin):
+    list_display = ("pk", "chat", "author", "created")
+    search_fields = ("body", "chat__name", "author__username")
+    raw_id_fields = ("chat", "author")
+    list_select_related = ("chat", "author")
+
+
+@admin.register(ChatInvitation)
+class ChatInvitationAdmin(admin.ModelAdmin):
+    list_display = ("pk", "group_name", "invitee", "inviter", "state", "updated")
+    list_filter = ("state",)
+    search_fields = ("group_name", "invitee__username", "inviter__username")
+    raw_id_fields = ("chat", "inviter", "invitee", "decided_by")
+    list_select_related = ("invitee", "inviter")
 
 
 @admin.register(HiddenMessage)
