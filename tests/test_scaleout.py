@@ -236,3 +236,37 @@ async def test_log_out_on_one_process_closes_the_sessions_tab_on_the_other(
     closing = await alice_tab.receive(timeout=WAIT)
     assert closing.type == aiohttp.WSMsgType.CLOSE
     assert closing.data == 4001
+
+
+async def test_group_membership_changes_cross_processes(
+    servers: list[NovaServer], browser: Callable[[], Browser]
+) -> None:
+    """Bob makes a group with Alice on B: the chat appears in her tab on A.
+    She leaves it on A: Bob's tab on B is told she left."""
+    a, b = servers
+    alice = await registered(browser, a)
+    bob = await registered(browser, b)
+    alice_tab = await alice.open_tab(a)
+    bob_tab = await bob.open_tab(b)
+    await befriend_across(alice, bob, a, b, alice_tab, bob_tab)
+    form = await bob.page(b, "chats/groups/new/")
+    friend = re.search(r'name="friends" value="(\d+)"', form)
+    assert friend
+
+    await bob.post(
+        b,
+        "chats/groups/new/",
+        {"name": "Crew across", "friends": friend.group(1)},
+        form_page="chats/groups/new/",
+    )
+    row = await next_frame(alice_tab, "Crew across")
+    chat_id = CHAT_ROW.search(row)
+    assert chat_id
+    await alice.post(
+        a,
+        f"chats/{chat_id.group(1)}/leave/",
+        {},
+        form_page=f"chats/{chat_id.group(1)}/",
+    )
+
+    await next_frame(bob_tab, f"{alice.username} left the group")
