@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint demo vendor clean
+.PHONY: run test lint bench demo vendor clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ test: $(VENV)/.dev
 	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+## Run the five benchmarks (bench/README.md); 1-4 on the embedded default,
+## 5 on the PostgreSQL and Redis named here (defaults: those on 127.0.0.1).
+bench: $(VENV)/.dev
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
+	  REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
+	  $(BIN)/python -m bench.run all
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

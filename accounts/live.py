@@ -12,13 +12,16 @@ This lives in ``accounts`` because it is the bottom of the dependency chain
 sessions are what the groups are named after.
 """
 
+import asyncio
 import hashlib
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
 from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
@@ -57,15 +60,12 @@ def send_html(deliveries: Iterable[tuple[int, str]]) -> None:
     The html is a list of htmx out-of-band elements; the browser's ws
     extension swaps each into place. Call only after commit.
     """
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    send = async_to_sync(layer.group_send)
-    count = 0
-    for user_id, html in deliveries:
-        send(user_group(user_id), {"type": "live.html", "html": html})
-        count += 1
-    logger.debug("live: sent %s fragments", count)
+    events = [
+        (user_group(user_id), {"type": "live.html", "html": html})
+        for user_id, html in deliveries
+    ]
+    _send(events)
+    logger.debug("live: sent %s fragments", len(events))
 
 
 def send_presence(deliveries: Iterable[tuple[int, str]]) -> None:
@@ -84,12 +84,37 @@ def end_sessions(session_keys: Iterable[str], html: str) -> None:
 
     Call only after commit.
     """
+    _send(
+        [
+            (session_group(key), {"type": "live.logout", "html": html})
+            for key in session_keys
+        ]
+    )
+
+
+def _send(events: list[tuple[str, dict[str, str]]]) -> None:
+    """Send every event from this (synchronous) thread in one trip to the
+    event loop. A trip per event costs a thread switch each way, and under
+    load the loop's queue in front of it: a message to a 200-member group
+    spent most of its time there (bench/README.md)."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not events:
         return
-    send = async_to_sync(layer.group_send)
-    for key in session_keys:
-        send(session_group(key), {"type": "live.logout", "html": html})
+    async_to_sync(_send_all)(layer, events)
+
+
+async def _send_all(layer: BaseChannelLayer, events: list[tuple[str, Any]]) -> None:
+    # Groups are sent to side by side (a Redis layer waits on the network
+    # for each); the events of one group keep their order.
+    by_group: dict[str, list[Any]] = defaultdict(list)
+    for group, event in events:
+        by_group[group].append(event)
+
+    async def send_in_order(group: str, group_events: list[Any]) -> None:
+        for event in group_events:
+            await layer.group_send(group, event)
+
+    await asyncio.gather(*(send_in_order(g, e) for g, e in by_group.items()))
 
 
 def session_ended_html() -> str:

@@ -48,12 +48,14 @@ def _message_deliveries(message_id: int | None) -> dict[int, str]:
     marks = queries.ReadMarks.of(memberships)
     reply_count_html = fragments.reply_count(original) if original else ""
 
-    # Render each distinct fragment once, however many members share it.
+    # Render each distinct fragment once, however many members share it:
+    # rows and badges differ in each member's count and version, which go
+    # in after rendering.
+    row_html = fragments.chat_row_each(rows)
+    total_html = fragments.unread_total_each(totals[uid] for uid in member_ids)
     message_html: dict[tuple[object, ...], str] = {}
-    row_html: dict[queries.ChatRow, str] = {}
-    total_html: dict[LiveCount, str] = {}
     deliveries = {}
-    for row, membership in zip(rows, memberships, strict=True):
+    for membership, row, total in zip(memberships, row_html, total_html, strict=True):
         item = queries.message_item(
             message,
             membership.user_id,
@@ -63,18 +65,10 @@ def _message_deliveries(message_id: int | None) -> dict[int, str]:
             marks=marks,
             original=original,
         )
-        total = totals[membership.user_id]
         if item.variant not in message_html:
             message_html[item.variant] = fragments.message(item)
-        if row not in row_html:
-            row_html[row] = fragments.chat_row(row)
-        if total not in total_html:
-            total_html[total] = fragments.unread_total(total)
         deliveries[membership.user_id] = (
-            message_html[item.variant]
-            + reply_count_html
-            + row_html[row]
-            + total_html[total]
+            message_html[item.variant] + reply_count_html + row + total
         )
     return deliveries
 

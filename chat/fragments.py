@@ -3,6 +3,10 @@
 ``chat/chat.html``, the same partial the page and its htmx responses use
 (STYLE.md habit 3)."""
 
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
@@ -105,6 +109,49 @@ def empty_history(chat_id: int, cleared_before_id: int) -> str:
     page = HistoryPage(items=[], older_than=None, newer_than=None)
     context = {"chat_id": chat_id, "page": page, "cursor": cleared_before_id}
     return render_to_string(f"{PAGE}#message_list_pushed", context)
+
+
+# Stand-ins for the numbers in which one chat's rows, as its members see
+# them, differ from member to member. Safe strings, so templates print them
+# as they are; each holds a "<", which no escaped text of a user can, so
+# replacing them afterwards touches nothing else. (Any: they stand where
+# the dataclasses hold ints.)
+_UNREAD_COUNT: Any = mark_safe("<nova-unread-count>")
+_VERSION: Any = mark_safe("<nova-version>")
+
+
+def chat_row_each(rows: Iterable[ChatRow]) -> list[str]:
+    """``chat_row`` of each row, rendering once per shape rather than once
+    per row (L5): the rows of a chat of 200 differ in little but their
+    unread count and version, which are put in after rendering."""
+    rendered: dict[ChatRow, str] = {}
+    fragments = []
+    for row in rows:
+        shape = replace(
+            row,
+            unread_count=_UNREAD_COUNT if row.unread_count else 0,
+            version=_VERSION,
+        )
+        if shape not in rendered:
+            rendered[shape] = chat_row(shape)
+        fragments.append(
+            rendered[shape]
+            .replace(_UNREAD_COUNT, str(row.unread_count))
+            .replace(_VERSION, str(row.version))
+        )
+    return fragments
+
+
+def unread_total_each(totals: Iterable[LiveCount]) -> list[str]:
+    """``unread_total`` of each total, rendering once per count (the
+    version is put in after rendering; the count decides words too)."""
+    rendered: dict[int, str] = {}
+    fragments = []
+    for total in totals:
+        if total.count not in rendered:
+            rendered[total.count] = unread_total(replace(total, version=_VERSION))
+        fragments.append(rendered[total.count].replace(_VERSION, str(total.version)))
+    return fragments
 
 
 def typing(chat_id: int, user_id: int, name: str) -> str:

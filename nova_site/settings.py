@@ -124,6 +124,9 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
         "NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
     }
 else:
+    # Django's backend, with the process's writers taking turns in Python
+    # rather than sleeping in SQLite's busy handler (nova_site/sqlite3).
+    DATABASES["default"]["ENGINE"] = "nova_site.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -140,9 +143,31 @@ else:
         "NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")
     }
 
-# A tab's socket queue holds this many pushes while the tab is busy; a tab
-# that falls further behind sees the gap and catches up (L3).
+# The channel layer carries each push from the process that made it to the
+# processes holding the tabs (accounts.live: one group per user, one per
+# session).
 if redis_url := os.environ.get("REDIS_URL"):
+    # Several processes: channels-redis's RedisChannelLayer. Its pub/sub
+    # layer measured cheaper (bench/README.md, "Which Redis layer": one
+    # process, 50 members, 5 msg/s, 2026-12-04, 2 loaded cores: 3.4
+    # against 2.3 CPU-s for 25 messages, and this layer lost 535 of 1,250
+    # deliveries where pub/sub lost none), because Nova sends one group per
+    # member and here each group send is a few round trips and a Lua
+    # script. It is not used yet: its channels live in the event loop that
+    # made them, and the suite's test tabs (``Inbox`` in the tests) make a
+    # channel in one loop and read it in another; those helpers must keep
+    # one loop first.
+    #
+    # Capacity and expiry, so that a burst to a 200-member group loses
+    # nothing: the layer keeps one queue per tab in Redis and drops what
+    # does not fit. The benchmark's heaviest step sends 160 msg/s for 10 s,
+    # 1,600 pushes to every tab, so a tab that stalls for the whole burst
+    # needs room for 1,600: capacity 2,000. A push waits at most a minute
+    # (expiry): a tab that has not read it by then has lost its socket and
+    # catches up when it reconnects (L3). Every socket renews its groups
+    # every NOVA_WS_RECHECK_SECONDS (300 s), so group_expiry can be three
+    # times that: a process that died without leaving its groups stops
+    # being sent to within 15 minutes instead of a day.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -152,14 +177,20 @@ if redis_url := os.environ.get("REDIS_URL"):
                 # which tore every idle socket down (channels_redis#422).
                 "hosts": [{"address": redis_url, "socket_timeout": None}],
                 "prefix": os.environ.get("CHANNEL_PREFIX", "nova"),
-                "capacity": 1000,
+                "capacity": 2000,
+                "expiry": 60,
+                "group_expiry": 900,
             },
         }
     }
 else:
+    # One process: Channels' in-memory layer, with a cheaper sweep of
+    # expired entries (nova_site.layers). A tab's queue holds this many
+    # pushes while the tab is busy; a tab that falls further behind loses
+    # the rest, sees the gap and catches up (L3).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "BACKEND": "nova_site.layers.NovaInMemoryChannelLayer",
             "CONFIG": {"capacity": 1000},
         }
     }

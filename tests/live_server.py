@@ -11,6 +11,11 @@ database of its own on the same PostgreSQL, dropped afterwards, and a
 channel-layer prefix of its own on the same Redis, cleared afterwards.
 Without those variables it runs on SQLite in its data directory and the
 in-memory channel layer.
+
+Several servers can share one scratch database and prefix, as the daphne
+processes of a scaled-out install do: enter ``scratch_services`` once and
+pass what it yields to each ``running_nova`` (with one data directory, so
+they share the secret key and the media files too).
 """
 
 import os
@@ -22,7 +27,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,12 +88,31 @@ def get(url: str, timeout: float = 5.0) -> tuple[int, dict[str, str], bytes]:
 
 
 @contextmanager
-def running_nova(workdir: Path) -> Iterator[NovaServer]:
+def scratch_services() -> Iterator[dict[str, str]]:
+    """The database and channel-layer settings of one or more servers: a
+    scratch PostgreSQL database and Redis prefix when the suite runs on
+    them (removed when the block ends), else nothing (SQLite, in memory)."""
+    with ExitStack() as cleanup:
+        env = cleanup.enter_context(_scratch_database())
+        env |= cleanup.enter_context(_scratch_channel_layer())
+        yield env
+
+
+@contextmanager
+def running_nova(
+    workdir: Path,
+    *,
+    services: Mapping[str, str] | None = None,
+    data_dir: Path | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> Iterator[NovaServer]:
     """Start ``bin/start`` under ``workdir`` and yield it once healthy.
 
-    The data directory (``workdir/data``) does not exist beforehand, as on
-    a fresh volume. However the block ends, the server is stopped and its
-    scratch database and channel-layer keys are removed.
+    The data directory (``workdir/data`` unless given) does not exist
+    beforehand, as on a fresh volume. However the block ends, the server is
+    stopped and, unless ``services`` came from the caller's own
+    ``scratch_services``, its scratch database and channel-layer keys are
+    removed. ``extra_env`` adds settings (``ASGI_APP``, ...).
     """
     with ExitStack() as cleanup:
         env = {
@@ -96,16 +120,20 @@ def running_nova(workdir: Path) -> Iterator[NovaServer]:
             for key, value in os.environ.items()
             if key not in _INHERITED_SETTINGS
         }
-        env |= cleanup.enter_context(_scratch_database())
-        env |= cleanup.enter_context(_scratch_channel_layer())
+        if services is None:
+            services = cleanup.enter_context(scratch_services())
+        env |= services
+        data_dir = data_dir or workdir / "data"
         port = free_port()
         env |= {
             "HOST": "127.0.0.1",
             "PORT": str(port),
             "PYTHON": sys.executable,
-            "NOVA_DATA_DIR": str(workdir / "data"),
+            "NOVA_DATA_DIR": str(data_dir),
             "PYTHONUNBUFFERED": "1",
         }
+        env |= extra_env or {}
+        workdir.mkdir(parents=True, exist_ok=True)
         log_path = workdir / "server.log"
 
         with log_path.open("wb") as log:
@@ -122,7 +150,7 @@ def running_nova(workdir: Path) -> Iterator[NovaServer]:
         server = NovaServer(
             process=process,
             url=f"http://127.0.0.1:{port}/",
-            data_dir=workdir / "data",
+            data_dir=data_dir,
             log_path=log_path,
             env=env,
         )

@@ -1,0 +1,1 @@
+"""Nova's benchmarks: ``python -m bench.run --help`` (see README.md)."""

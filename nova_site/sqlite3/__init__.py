@@ -1,0 +1,1 @@
+"""Django's SQLite backend, with this process's writers queued in Python."""
