@@ -98,9 +98,11 @@ class Browser:
         ) as response:
             assert response.status == 200, await response.text()
 
-    async def open_tab(self, server: NovaServer) -> aiohttp.ClientWebSocketResponse:
+    async def open_tab(
+        self, server: NovaServer, query: str = ""
+    ) -> aiohttp.ClientWebSocketResponse:
         return await self.session.ws_connect(
-            server.url.replace("http://", "ws://") + "ws/",
+            server.url.replace("http://", "ws://") + "ws/" + query,
             headers={"Origin": server.url.rstrip("/")},
         )
 
@@ -270,3 +272,32 @@ async def test_group_membership_changes_cross_processes(
     )
 
     await next_frame(bob_tab, f"{alice.username} left the group")
+
+
+async def test_presence_changes_cross_processes(
+    servers: list[NovaServer], browser: Callable[[], Browser]
+) -> None:
+    """Alice watches her friends page on A: Bob's last tab closing on B
+    turns his dot off, and his first tab opening on B turns it on."""
+    a, b = servers
+    alice = await registered(browser, a)
+    bob = await registered(browser, b)
+    alice_tab = await alice.open_tab(a)
+    bob_tab = await bob.open_tab(b)
+    await befriend_across(alice, bob, a, b, alice_tab, bob_tab)
+    friends_tab = await alice.open_tab(a, "?presence=1")
+    snapshot = await next_frame(friends_tab, "presence-of-")
+    bob_dot = re.search(r'class="presence-dot presence-of-(\d+) is-online"', snapshot)
+    assert bob_dot, snapshot
+    dot = f"presence-of-{bob_dot.group(1)}"
+
+    await bob_tab.close()
+
+    offline = await next_frame(friends_tab, dot)
+    assert f"{dot} is-online" not in offline
+    assert "Offline" in offline
+
+    await bob.open_tab(b)
+
+    online = await next_frame(friends_tab, dot)
+    assert f"{dot} is-online" in online
