@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from functools import partial
 
 from django.contrib.auth import login, logout
+from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -12,6 +13,8 @@ from django.http import HttpRequest
 from accounts import live
 from accounts.avatars import random_identicon
 from accounts.models import User
+from accounts.queries import session_keys
+from accounts.signals import account_deleting
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +57,39 @@ def do_log_out(request: HttpRequest) -> None:
     if session_key:
         transaction.on_commit(partial(_announce_session_end, [session_key]))
     logger.info("logged out user=%s", user_id)
+
+
+def do_delete_account(user: User, request: HttpRequest | None = None) -> None:
+    """Delete ``user``'s account (A6; "Account deletion" in PRODUCT.md).
+
+    The caller has confirmed the user's password, or is a moderator. In
+    one transaction: the apps above end what the user took part in
+    (``account_deleting``: friendships, requests, friend groups, private
+    chats, group memberships, with groups they own handed on), every
+    session of the user is deleted, and the user row goes; their sent
+    messages stay, with no sender ("Deleted user"). After commit, every
+    open tab of the user is logged out and the avatar file is removed.
+
+    ``request`` is given only when the user deletes their own account: it
+    leaves logged out. A moderator's request is not the user's.
+    """
+    user_id = user.pk
+    with transaction.atomic():
+        # The same row lock social actions take on both users of a pair,
+        # so no request or friendship with this user lands half-way.
+        User.objects.select_for_update().filter(pk=user_id).first()
+        account_deleting.send(sender=User, user=user)
+        ended = session_keys(user_id)
+        Session.objects.filter(session_key__in=ended).delete()
+        avatar = user.avatar
+        user.delete()
+        transaction.on_commit(partial(_announce_session_end, ended))
+        if avatar:
+            transaction.on_commit(partial(avatar.storage.delete, avatar.name))
+
+    if request is not None:
+        logout(request)
+    logger.info("account deleted user=%s sessions=%s", user_id, len(ended))
 
 
 def _announce_session_end(session_keys: list[str]) -> None:

@@ -8,4 +8,5 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("login/", views.log_in, name="login"),
     path("logout/", views.log_out, name="logout"),
+    path("delete/", views.delete_account, name="delete"),
 ]

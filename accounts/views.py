@@ -1,9 +1,10 @@
-"""Sign-up, log-in, log-out and avatar files."""
+"""Sign-up, log-in, log-out, account deletion and avatar files."""
 
 import mimetypes
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
 from django.http import (
@@ -18,8 +19,9 @@ from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.actions import do_log_in, do_log_out, do_register
-from accounts.forms import LoginForm, RegistrationForm
+from accounts.actions import do_delete_account, do_log_in, do_log_out, do_register
+from accounts.forms import DeleteAccountForm, LoginForm, RegistrationForm
+from nova_site.http import AuthedRequest
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -76,6 +78,23 @@ def log_out(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         do_log_out(request)
     return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def delete_account(request: AuthedRequest) -> HttpResponse:
+    """Ask for the password, then delete the account of whoever is signed
+    in (A6). There is no user id to give: nobody can name another."""
+    user = request.user
+    form = DeleteAccountForm(user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        do_delete_account(user, request)
+        messages.success(request, "Your account has been deleted.")
+        return redirect(settings.LOGOUT_REDIRECT_URL)
+    status = 400 if form.errors else 200
+    return TemplateResponse(
+        request, "accounts/delete_account.html", {"form": form}, status=status
+    )
 
 
 @require_GET

@@ -142,3 +142,78 @@ def do_mark_read(membership: Membership, up_to_id: int | None = None) -> None:
         transaction.on_commit(
             partial(events.chat_read, membership.chat_id, membership.user_id)
         )
+
+
+def do_remove_deleted_account(user: User) -> None:
+    """Take an account being deleted out of every chat (A6).
+
+    Its private chats are deleted with their messages, and the partner's
+    tabs drop them. A group it owns passes to the longest-standing admin,
+    else the longest-standing member (by ``joined``, then id), and is
+    deleted only when nobody else is in it. Every group it stays in the
+    history of gets a system line saying it left. Its messages in groups
+    stay; deleting the user row leaves their sender NULL ("Deleted user").
+
+    Runs inside ``accounts.actions.do_delete_account`` (through the
+    ``account_deleting`` signal), which holds the transaction and deletes
+    the user row afterwards.
+    """
+    memberships = list(
+        Membership.objects.filter(user=user).select_related("chat").order_by("chat_id")
+    )
+    # Lock the chats in id order, as do_send_message locks one: a message
+    # posted meanwhile comes before the system line, never after it.
+    chat_ids = [m.chat_id for m in memberships]
+    list(Chat.objects.select_for_update().filter(pk__in=chat_ids).order_by("pk"))
+
+    private = [m for m in memberships if m.chat.kind == Chat.Kind.PRIVATE]
+    partners = list(
+        Membership.objects.filter(chat_id__in=[m.chat_id for m in private])
+        .exclude(user=user)
+        .values_list("chat_id", "user_id")
+    )
+    Chat.objects.filter(pk__in=[m.chat_id for m in private]).delete()
+    bump_live_version(user_id for _, user_id in partners)
+    for chat_id, partner_id in partners:
+        transaction.on_commit(partial(events.chat_removed, chat_id, [partner_id]))
+
+    for membership in memberships:
+        if membership.chat.kind == Chat.Kind.GROUP:
+            _leave_group_for_good(membership)
+
+    logger.info(
+        "chats left by a deleted account user=%s private=%s groups=%s",
+        user.pk,
+        len(private),
+        len(memberships) - len(private),
+    )
+
+
+def _leave_group_for_good(membership: Membership) -> None:
+    """Take a deleted account's membership out of its group; an owner's
+    group passes on first, or goes when nobody else is left. The caller
+    holds the transaction and the chat's row lock."""
+    chat, user = membership.chat, membership.user
+    others = Membership.objects.filter(chat=chat).exclude(pk=membership.pk)
+    body = f"{user.username} left the group"
+    if membership.role == Membership.Role.OWNER:
+        longest_standing = others.select_related("user").order_by("joined", "pk")
+        successor = (
+            longest_standing.filter(role=Membership.Role.ADMIN).first()
+            or longest_standing.first()
+        )
+        if successor is None:
+            logger.info("group deleted with its last member chat=%s", chat.pk)
+            chat.delete()
+            return
+        Membership.objects.filter(pk=successor.pk).update(role=Membership.Role.OWNER)
+        body += f"; {successor.user.username} is now the owner"
+        logger.info("group passed on chat=%s owner=%s", chat.pk, successor.user_id)
+
+    membership.delete()
+    line = Message.objects.create(chat=chat, kind=Message.Kind.SYSTEM, body=body)
+    Chat.objects.filter(pk=chat.pk).update(
+        last_message=line, last_activity=line.created
+    )
+    bump_live_version(others.values_list("user_id", flat=True))
+    transaction.on_commit(partial(events.message_sent, line.pk))

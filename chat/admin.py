@@ -1,31 +1,65 @@
+"""Chats, memberships and messages for moderators (D1).
+
+Chats and memberships are shown, never edited here: a row deleted or
+changed behind the actions' back breaks what they keep whole (a private
+chat has its two friends, a group has one owner) and tells no open tab.
+Changes to them go through the actions, as users make them; deleting a
+user in the admin runs account deletion, which hands their groups on.
+"""
+
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
 
 from chat.models import Chat, Membership, Message
 
 
-class MembershipInline(admin.TabularInline):
+class ViewOnly:
+    """Admin pages that show rows and change none."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class MembershipInline(ViewOnly, admin.TabularInline):
     model = Membership
     extra = 0
-    raw_id_fields = ("user",)
-    fields = ("user", "role", "unread_count", "muted", "pinned", "joined")
-    readonly_fields = ("joined",)
+    fields = ("user", "role", "joined", "unread_count", "muted", "pinned")
+    readonly_fields = fields
+    ordering = ("joined", "pk")
 
 
 @admin.register(Chat)
-class ChatAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "kind", "created", "last_activity")
+class ChatAdmin(ViewOnly, admin.ModelAdmin):
+    list_display = ("__str__", "kind", "member_count", "created", "last_activity")
     list_filter = ("kind",)
     search_fields = ("name",)
     inlines = [MembershipInline]
-    raw_id_fields = ("last_message",)
+    fields = ("kind", "name", "created", "last_activity", "last_message")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Chat]:
+        chats: QuerySet[Chat] = super().get_queryset(request)
+        return chats.annotate(member_count=Count("memberships"))
+
+    @admin.display(description="members", ordering="member_count")
+    def member_count(self, chat: Chat) -> int:
+        return chat.member_count  # type: ignore[attr-defined, no-any-return]
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ("user", "chat", "role", "unread_count", "joined")
     list_filter = ("role",)
     search_fields = ("user__username", "chat__name")
-    raw_id_fields = ("user", "chat")
     list_select_related = ("user", "chat")
 
 

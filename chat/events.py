@@ -76,3 +76,14 @@ def _send_rows(chat_id: int, only_user_id: int | None = None) -> None:
         )
         for row, membership in zip(rows, memberships, strict=True)
     )
+
+
+def chat_removed(chat_id: int, user_ids: list[int]) -> None:
+    """Take a deleted chat out of these users' tabs: its chat-list row, and
+    the chat itself where it is open; their unread totals follow."""
+    html = fragments.chat_removed(chat_id)
+    totals = queries.unread_totals(user_ids)
+    live.send_html(
+        (user_id, html + fragments.unread_total(total))
+        for user_id, total in totals.items()
+    )

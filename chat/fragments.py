@@ -27,6 +27,12 @@ def chat_row(row: ChatRow) -> str:
     return render_to_string(f"{PAGE}#chat_rows_pushed", {"chat_rows": [row]})
 
 
+def chat_removed(chat_id: int) -> str:
+    """A chat that no longer exists: its row leaves the chat list, and a
+    tab that has it open says so instead of showing it."""
+    return render_to_string(f"{PAGE}#chat_removed_pushed", {"chat_id": chat_id})
+
+
 def unread_total(total: LiveCount) -> str:
     """The total unread badge in the navigation (and so the page title)."""
     return render_to_string("chat/_unread_total.html", {"total": total, "oob": True})

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class SocialConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "social"
+
+    def ready(self) -> None:
+        from accounts.signals import account_deleting
+        from social import receivers
+
+        account_deleting.connect(
+            receivers.remove_account_ties, dispatch_uid="social.remove_account_ties"
+        )

@@ -102,3 +102,27 @@ def friends_made(user_id: int, other_id: int, closed_request_ids: list[int]) -> 
         )
         for friendship in friendships
     )
+
+
+def account_removed(
+    user_id: int, friend_ids: list[int], closed_request_ids: dict[int, list[int]]
+) -> None:
+    """A deleted account leaves the friend lists, request lists and search
+    results of everyone it was a friend of or had an open request with."""
+    viewer_ids = sorted({*friend_ids, *closed_request_ids})
+    counts = incoming_request_counts(viewer_ids)
+    live.send_html(
+        (
+            viewer_id,
+            render_to_string(
+                "social/friends.html#account_removed_pushed",
+                {
+                    "user_id": user_id,
+                    "closed_ids": closed_request_ids.get(viewer_id, []),
+                    "incoming_count": counts[viewer_id],
+                },
+            ),
+        )
+        for viewer_id in viewer_ids
+        if viewer_id in counts
+    )

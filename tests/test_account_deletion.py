@@ -1,0 +1,436 @@
+"""Account deletion (A6, "Account deletion" in PRODUCT.md), from the
+profile page and from the Django admin."""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.models import Session
+from django.db.models import Q
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.actions import do_delete_account
+from accounts.avatars import random_identicon
+from accounts.models import User
+from chat.actions import do_send_message
+from chat.models import Chat, Membership, Message
+from chat.queries import DELETED_USER
+from nova_site.asgi import application
+from social.actions import do_send_friend_request
+from social.models import FriendGroup, FriendRequest, Friendship
+from tests.conftest import PASSWORD, befriend, membership
+
+
+def make_group(name: str, *members: tuple[User, str]) -> Chat:
+    """A group chat whose members joined a minute apart, in the order
+    given, each with the role given.
+
+    TODO(#5): make groups through the group actions once they exist.
+    """
+    start = timezone.now() - timedelta(days=1)
+    chat = Chat.objects.create(kind=Chat.Kind.GROUP, name=name, last_activity=start)
+    for minute, (user, role) in enumerate(members):
+        made = Membership.objects.create(chat=chat, user=user, role=role)
+        Membership.objects.filter(pk=made.pk).update(
+            joined=start + timedelta(minutes=minute)
+        )
+    return chat
+
+
+def post(user: User, chat: Chat, body: str) -> Message:
+    message, _ = do_send_message(membership(user, chat), body, uuid.uuid4())
+    return message
+
+
+OWNER, ADMIN, MEMBER = (
+    Membership.Role.OWNER,
+    Membership.Role.ADMIN,
+    Membership.Role.MEMBER,
+)
+
+
+@dataclass
+class World:
+    """Everything alice takes part in, and some things she does not."""
+
+    alice: User
+    bob: User
+    carol: User
+    dave: User
+    erin: User
+    frank: User
+    alice_bob: Chat
+    alice_carol: Chat
+    bob_carol: Chat
+    # Owned by alice: an admin who joined after a plain member.
+    with_admin: Chat
+    # Owned by alice: plain members only.
+    without_admin: Chat
+    # Alice alone.
+    alone: Chat
+    # Owned by erin, alice a member.
+    as_member: Chat
+    alice_messages: list[Message]
+    other_messages: list[Message]
+    unrelated_request: FriendRequest
+
+
+@pytest.fixture
+def world(make_user: Callable[..., User]) -> World:
+    alice, bob, carol, dave, erin, frank = (
+        make_user(name) for name in ("alice", "bob", "carol", "dave", "erin", "frank")
+    )
+    alice_bob, alice_carol = befriend(alice, bob), befriend(alice, carol)
+    bob_carol = befriend(bob, carol)
+    FriendGroup.objects.create(owner=alice, name="Work")
+    do_send_friend_request(alice, dave, "hello dave")
+    do_send_friend_request(frank, alice, "hello alice")
+    unrelated_request = do_send_friend_request(frank, erin, "").friend_request
+    assert unrelated_request is not None
+
+    with_admin = make_group("Climbing", (alice, OWNER), (bob, MEMBER), (dave, ADMIN))
+    without_admin = make_group(
+        "Book club", (alice, OWNER), (carol, MEMBER), (erin, MEMBER)
+    )
+    alone = make_group("Notes", (alice, OWNER))
+    as_member = make_group("Family", (erin, OWNER), (alice, MEMBER), (bob, MEMBER))
+
+    alice_messages = [
+        post(alice, alice_bob, "private to bob"),
+        post(alice, with_admin, "to the climbers"),
+        post(alice, as_member, "to the family"),
+        post(alice, alone, "a note"),
+    ]
+    other_messages = [
+        post(bob, with_admin, "bob climbs"),
+        post(erin, as_member, "erin's news"),
+        post(bob, bob_carol, "bob to carol"),
+    ]
+    return World(
+        alice,
+        bob,
+        carol,
+        dave,
+        erin,
+        frank,
+        alice_bob,
+        alice_carol,
+        bob_carol,
+        with_admin,
+        without_admin,
+        alone,
+        as_member,
+        alice_messages,
+        other_messages,
+        unrelated_request,
+    )
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def delete_on_profile_page(world: World) -> None:
+    response = logged_in(world.alice).post(
+        reverse("accounts:delete"), {"password": PASSWORD}
+    )
+    assert response.status_code == 302
+
+
+def delete_in_admin(world: World) -> None:
+    moderator = User.objects.create_superuser("moderator", password=PASSWORD)
+    url = reverse("admin:accounts_user_delete", args=[world.alice.pk])
+    response = logged_in(moderator).post(url, {"post": "yes"})
+    assert response.status_code == 302
+
+
+def delete_selected_in_admin(world: World) -> None:
+    moderator = User.objects.create_superuser("moderator", password=PASSWORD)
+    response = logged_in(moderator).post(
+        reverse("admin:accounts_user_changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [world.alice.pk],
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 302
+
+
+def role(chat: Chat, user: User) -> str:
+    return Membership.objects.get(chat=chat, user=user).role
+
+
+@pytest.mark.parametrize(
+    "delete", [delete_on_profile_page, delete_in_admin, delete_selected_in_admin]
+)
+def test_deleting_an_account_has_every_consequence_and_no_other(
+    world: World, delete: Callable[[World], None]
+) -> None:
+    """The same result from the profile page and from the admin."""
+    alice_id = world.alice.pk
+    sessions = [logged_in(world.alice) for _ in range(2)]
+    other_messages = {m.pk: (m.sender_id, m.body) for m in world.other_messages}
+    bob_and_carol = Friendship.objects.filter(
+        user__in=[world.bob, world.carol], friend__in=[world.bob, world.carol]
+    ).count()
+
+    delete(world)
+
+    assert not User.objects.filter(pk=alice_id).exists()
+    # Friendships, requests both ways and friend groups go; others stay.
+    assert not Friendship.objects.filter(Q(user_id=alice_id) | Q(friend_id=alice_id))
+    assert not FriendRequest.objects.filter(
+        Q(sender_id=alice_id) | Q(receiver_id=alice_id)
+    )
+    assert not FriendGroup.objects.filter(owner_id=alice_id)
+    assert FriendRequest.objects.filter(pk=world.unrelated_request.pk).exists()
+    assert (
+        Friendship.objects.filter(
+            user__in=[world.bob, world.carol], friend__in=[world.bob, world.carol]
+        ).count()
+        == bob_and_carol
+    )
+    # Private chats go with their messages; other people's stay.
+    assert not Chat.objects.filter(pk__in=[world.alice_bob.pk, world.alice_carol.pk])
+    assert not Message.objects.filter(chat__in=[world.alice_bob, world.alice_carol])
+    assert Chat.objects.filter(pk=world.bob_carol.pk).exists()
+    # Owned groups pass on: to the admin before a longer-standing member...
+    assert role(world.with_admin, world.dave) == OWNER
+    assert role(world.with_admin, world.bob) == MEMBER
+    # ...else to the longest-standing member; a group of one is deleted.
+    assert role(world.without_admin, world.carol) == OWNER
+    assert role(world.without_admin, world.erin) == MEMBER
+    assert not Chat.objects.filter(pk=world.alone.pk).exists()
+    assert role(world.as_member, world.erin) == OWNER
+    # Each group left says so, as its newest line.
+    lines = {
+        chat.pk: chat.last_message.body
+        for chat in Chat.objects.filter(
+            pk__in=[world.with_admin.pk, world.without_admin.pk, world.as_member.pk]
+        ).select_related("last_message")
+        if chat.last_message and chat.last_message.kind == Message.Kind.SYSTEM
+    }
+    assert lines == {
+        world.with_admin.pk: "alice left the group; dave is now the owner",
+        world.without_admin.pk: "alice left the group; carol is now the owner",
+        world.as_member.pk: "alice left the group",
+    }
+    assert not Membership.objects.filter(user_id=alice_id)
+    # Sent messages in groups stay, with no sender; nothing else changes.
+    kept = Message.objects.filter(
+        pk__in=[m.pk for m in world.alice_messages]
+    ).values_list("body", "sender_id")
+    assert sorted(kept) == [("to the climbers", None), ("to the family", None)]
+    assert {
+        m.pk: (m.sender_id, m.body)
+        for m in Message.objects.filter(pk__in=other_messages)
+    } == other_messages
+    # Every session is gone.
+    for client in sessions:
+        key = client.cookies["sessionid"].value
+        assert not Session.objects.filter(session_key=key).exists()
+        assert client.get(reverse("chat:index")).status_code == 302
+
+
+def test_members_see_the_deleted_users_messages_as_from_deleted_user(
+    world: World,
+) -> None:
+    do_delete_account(world.alice)
+
+    page = logged_in(world.bob).get(reverse("chat:detail", args=[world.with_admin.pk]))
+
+    assert page.status_code == 200
+    html = page.text
+    assert f'<span class="message-sender">{DELETED_USER}</span>' in html
+    assert "to the climbers" in html
+    assert ">alice<" not in html
+    assert "alice left the group; dave is now the owner" in html
+
+
+def test_preview_of_a_deleted_users_last_message_says_deleted_user(
+    world: World,
+) -> None:
+    do_delete_account(world.alice)
+    # A group whose newest text line is hers, after the system line.
+    Chat.objects.filter(pk=world.as_member.pk).update(
+        last_message=world.alice_messages[2]
+    )
+
+    page = logged_in(world.bob).get(reverse("chat:index")).text
+
+    assert f"{DELETED_USER}: to the family" in page
+
+
+def test_deleting_your_account_logs_you_out_and_says_so(alice: User) -> None:
+    client = logged_in(alice)
+
+    response = client.post(
+        reverse("accounts:delete"), {"password": PASSWORD}, follow=True
+    )
+
+    assert response.redirect_chain[-1][0] == reverse("accounts:login")
+    assert "Your account has been deleted." in response.text
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_account_page_shows_the_deletion_form(alice: User) -> None:
+    response = logged_in(alice).get(reverse("accounts:delete"))
+
+    assert response.status_code == 200
+    assert 'name="password"' in response.text
+    assert "Delete my account" in response.text
+
+
+def test_wrong_password_deletes_nothing_and_says_why(world: World) -> None:
+    client = logged_in(world.alice)
+    friendships = Friendship.objects.count()
+    memberships = Membership.objects.count()
+
+    response = client.post(reverse("accounts:delete"), {"password": "not it"})
+
+    assert response.status_code == 400
+    assert "That is not your password. Your account was not deleted." in response.text
+    assert User.objects.filter(pk=world.alice.pk).exists()
+    assert Friendship.objects.count() == friendships
+    assert Membership.objects.count() == memberships
+    assert client.get(reverse("chat:index")).status_code == 200
+
+
+def test_missing_password_deletes_nothing(alice: User) -> None:
+    response = logged_in(alice).post(reverse("accounts:delete"), {})
+
+    assert response.status_code == 400
+    assert User.objects.filter(pk=alice.pk).exists()
+
+
+def test_stranger_cannot_delete_someone_elses_account(alice: User, bob: User) -> None:
+    """No URL or field names the account: a stranger's post with the
+    victim's password and id is checked against the stranger's own."""
+    bob_client = logged_in(bob)
+
+    response = bob_client.post(
+        reverse("accounts:delete"),
+        {"password": "alice's guess", "user": alice.pk, "id": alice.pk},
+    )
+
+    assert response.status_code == 400
+    assert User.objects.filter(pk__in=[alice.pk, bob.pk]).count() == 2
+
+
+def test_anonymous_visitor_cannot_delete_anything(alice: User) -> None:
+    response = Client().post(reverse("accounts:delete"), {"password": PASSWORD})
+
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
+    assert User.objects.filter(pk=alice.pk).exists()
+
+
+def test_plain_user_cannot_delete_in_the_admin(alice: User, bob: User) -> None:
+    url = reverse("admin:accounts_user_delete", args=[alice.pk])
+
+    response = logged_in(bob).post(url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+    assert User.objects.filter(pk=alice.pk).exists()
+
+
+def test_admin_confirmation_says_what_deleting_an_account_does(world: World) -> None:
+    moderator = User.objects.create_superuser("moderator", password=PASSWORD)
+    url = reverse("admin:accounts_user_delete", args=[world.alice.pk])
+
+    page = logged_in(moderator).get(url)
+
+    assert page.status_code == 200
+    assert "private chats are deleted" in page.text
+    assert "longest-standing admin" in page.text
+    assert 'name="post" value="yes"' in page.text
+
+
+def test_deleted_users_avatar_file_is_removed_after_commit(
+    make_user, django_capture_on_commit_callbacks
+) -> None:
+    user = make_user("hasavatar")
+    avatar = random_identicon()
+    user.avatar.save(avatar.name, avatar)
+    path = Path(user.avatar.path)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        do_delete_account(user)
+
+    assert not path.exists()
+
+
+async def open_tab(user: User) -> WebsocketCommunicator:
+    client = Client()
+    await sync_to_async(client.force_login)(user)
+    key = client.cookies["sessionid"].value
+    tab = WebsocketCommunicator(
+        application,
+        "/ws/",
+        headers=[
+            (b"origin", b"http://127.0.0.1"),
+            (b"host", b"127.0.0.1"),
+            (b"cookie", f"sessionid={key}".encode()),
+        ],
+    )
+    assert (await tab.connect())[0]
+    return tab
+
+
+async def pushes(tab: WebsocketCommunicator, count: int) -> str:
+    """Exactly ``count`` frames, and then nothing more."""
+    frames = [await tab.receive_from(timeout=2) for _ in range(count)]
+    assert await tab.receive_nothing(timeout=0.2)
+    return "".join(frames)
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_everyone_concerned_sees_the_deletion_live(world: World) -> None:
+    alice_tabs = [await open_tab(world.alice) for _ in range(2)]
+    tabs = {
+        user.username: await open_tab(user)
+        for user in (world.bob, world.carol, world.dave, world.erin, world.frank)
+    }
+    alice_id = world.alice.pk
+
+    await sync_to_async(do_delete_account)(world.alice)
+
+    # Every session of alice is logged out.
+    for tab in alice_tabs:
+        assert "You have been logged out." in await tab.receive_from(timeout=2)
+        assert (await tab.receive_output(timeout=2))["code"] == 4001
+    # Friends: the friend leaves their list, the private chat their tabs,
+    # and each group they share with her shows that she left.
+    bob = await pushes(tabs["bob"], 4)
+    assert f'hx-swap-oob="delete:#friend-{alice_id}"' in bob
+    assert f'hx-swap-oob="delete:#chat-row-{world.alice_bob.pk}"' in bob
+    assert f'<section id="open-chat-{world.alice_bob.pk}"' in bob
+    assert "alice left the group; dave is now the owner" in bob
+    assert f'hx-swap-oob="beforeend:#messages-{world.as_member.pk}"' in bob
+    carol = await pushes(tabs["carol"], 3)
+    assert f'hx-swap-oob="delete:#chat-row-{world.alice_carol.pk}"' in carol
+    assert "alice left the group; carol is now the owner" in carol
+    # Open requests both ways close, with the badge.
+    dave = await pushes(tabs["dave"], 2)
+    assert "delete:#friend-request-" in dave
+    assert "alice left the group; dave is now the owner" in dave
+    frank = await pushes(tabs["frank"], 1)
+    assert "delete:#friend-request-" in frank
+    assert f'hx-swap-oob="delete:#search-result-{alice_id}"' in frank
+    erin = await pushes(tabs["erin"], 2)
+    for chat in (world.without_admin, world.as_member):
+        assert f'hx-swap-oob="beforeend:#messages-{chat.pk}"' in erin
+    for tab in tabs.values():
+        await tab.disconnect()
