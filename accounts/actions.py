@@ -73,22 +73,31 @@ def do_delete_account(user: User, request: HttpRequest | None = None) -> None:
     ``request`` is given only when the user deletes their own account: it
     leaves logged out. A moderator's request is not the user's.
     """
-    user_id = user.pk
     with transaction.atomic():
         # The same row lock social actions take on both users of a pair,
-        # so no request or friendship with this user lands half-way.
-        User.objects.select_for_update().filter(pk=user_id).first()
-        account_deleting.send(sender=User, user=user)
-        ended = session_keys(user_id)
-        Session.objects.filter(session_key__in=ended).delete()
-        avatar = user.avatar
-        user.delete()
-        transaction.on_commit(partial(_announce_session_end, ended))
-        if avatar:
-            transaction.on_commit(partial(avatar.storage.delete, avatar.name))
+        # so no request or friendship with this user lands half-way. A
+        # second deletion (two tabs, a moderator at the same moment)
+        # waits here and finds nothing left to do.
+        if User.objects.select_for_update().filter(pk=user.pk).exists():
+            _delete_locked_account(user)
 
     if request is not None:
         logout(request)
+
+
+def _delete_locked_account(user: User) -> None:
+    """The body of ``do_delete_account``; the caller holds the transaction
+    and the user's row lock."""
+    user_id = user.pk
+    account_deleting.send(sender=User, user=user)
+    ended = session_keys(user_id)
+    Session.objects.filter(session_key__in=ended).delete()
+    avatar = user.avatar
+    user.delete()
+
+    transaction.on_commit(partial(_announce_session_end, ended))
+    if avatar:
+        transaction.on_commit(partial(avatar.storage.delete, avatar.name))
     logger.info("account deleted user=%s sessions=%s", user_id, len(ended))
 
 

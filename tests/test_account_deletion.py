@@ -1,10 +1,12 @@
 """Account deletion (A6, "Account deletion" in PRODUCT.md), from the
 profile page and from the Django admin."""
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,7 @@ from chat.queries import DELETED_USER
 from nova_site.asgi import application
 from social.actions import do_send_friend_request
 from social.models import FriendGroup, FriendRequest, Friendship
-from tests.conftest import PASSWORD, befriend, membership
+from tests.conftest import PASSWORD, befriend, membership, run_at_once
 
 
 def make_group(name: str, *members: tuple[User, str]) -> Chat:
@@ -283,8 +285,14 @@ def test_deleting_your_account_logs_you_out_and_says_so(alice: User) -> None:
     assert not response.wsgi_request.user.is_authenticated
 
 
-def test_account_page_shows_the_deletion_form(alice: User) -> None:
-    response = logged_in(alice).get(reverse("accounts:delete"))
+def test_account_page_shows_the_deletion_form(
+    alice: User, django_assert_num_queries
+) -> None:
+    client = logged_in(alice)
+
+    # Session, user, and the two badges of the navigation.
+    with django_assert_num_queries(4):
+        response = client.get(reverse("accounts:delete"))
 
     assert response.status_code == 200
     assert 'name="password"' in response.text
@@ -432,5 +440,32 @@ async def test_everyone_concerned_sees_the_deletion_live(world: World) -> None:
     erin = await pushes(tabs["erin"], 2)
     for chat in (world.without_admin, world.as_member):
         assert f'hx-swap-oob="beforeend:#messages-{chat.pk}"' in erin
+    # Her messages come to a tab that catches up as from "Deleted user".
+    await tabs["bob"].send_to(
+        text_data=json.dumps(
+            {"action": "catch_up", "chat": world.with_admin.pk, "after": 0}
+        )
+    )
+    caught_up = await tabs["bob"].receive_from(timeout=2)
+    assert f'<span class="message-sender">{DELETED_USER}</span>' in caught_up
+    assert "to the climbers" in caught_up
     for tab in tabs.values():
         await tab.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_deleting_at_once_delete_once(world: World) -> None:
+    tabs = [logged_in(world.alice) for _ in range(2)]
+
+    responses, errors = run_at_once(
+        *(
+            partial(tab.post, reverse("accounts:delete"), {"password": PASSWORD})
+            for tab in tabs
+        )
+    )
+
+    assert errors == []
+    assert [response.status_code for response in responses] == [302, 302]
+    assert not User.objects.filter(username="alice").exists()
+    left = Message.objects.filter(chat=world.as_member, body="alice left the group")
+    assert left.count() == 1
