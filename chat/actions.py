@@ -150,9 +150,9 @@ def do_remove_deleted_account(user: User) -> None:
     Its private chats are deleted with their messages, and the partner's
     tabs drop them. A group it owns passes to the longest-standing admin,
     else the longest-standing member (by ``joined``, then id), and is
-    deleted only when nobody else is in it. Every group it stays in the
-    history of gets a system line saying it left. Its messages in groups
-    stay; deleting the user row leaves their sender NULL ("Deleted user").
+    deleted only when nobody else is in it. Every other group it was in
+    gets a system line saying it left. Its messages in groups stay;
+    deleting the user row leaves their sender NULL ("Deleted user").
 
     Runs inside ``accounts.actions.do_delete_account`` (through the
     ``account_deleting`` signal), which holds the transaction and deletes

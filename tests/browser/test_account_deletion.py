@@ -28,8 +28,13 @@ def test_deleted_account_leaves_its_friends_tabs_and_every_session_live(
     bob.page.goto(chat_url)
     bob_friends = bob.new_page()
     bob_friends.goto("/friends/")
-    alice_other_tab = alice.new_page()
-    alice_other_tab.goto("/chats/")
+    # A second session of alice, in another browser: it ends too.
+    alice_other_tab = new_person().page
+    alice_other_tab.goto("/accounts/login/")
+    alice_other_tab.get_by_label("Username").fill(alice.name)
+    alice_other_tab.get_by_label("Password").fill(PASSWORD)
+    alice_other_tab.get_by_role("button", name="Log in").click()
+    expect(alice_other_tab).to_have_url(re.compile(r"/chats/$"))
     wait_until_live(bob.page, bob_friends, alice_other_tab)
 
     with without_reload(bob.page, bob_friends):
