@@ -469,3 +469,24 @@ def test_two_tabs_deleting_at_once_delete_once(world: World) -> None:
     assert not User.objects.filter(username="alice").exists()
     left = Message.objects.filter(chat=world.as_member, body="alice left the group")
     assert left.count() == 1
+
+
+def test_admin_deleting_several_friends_at_once_deletes_each_fully(
+    world: World,
+) -> None:
+    moderator = User.objects.create_superuser("moderator", password=PASSWORD)
+    chosen = [world.alice.pk, world.bob.pk, world.dave.pk]
+
+    response = logged_in(moderator).post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "delete_selected", "_selected_action": chosen, "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk__in=chosen).exists()
+    assert not Chat.objects.filter(pk=world.bob_carol.pk).exists()
+    # Alice's group passed to dave; with dave and bob gone too, nobody is
+    # left in it, so it went with the last of them.
+    assert not Chat.objects.filter(pk=world.with_admin.pk).exists()
+    assert role(world.as_member, world.erin) == OWNER
+    assert not Membership.objects.filter(user_id__in=chosen).exists()
