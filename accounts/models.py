@@ -1,10 +1,15 @@
 """Users of Nova."""
 
+import re
 from typing import ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.templatetags.static import static
 
@@ -14,6 +19,42 @@ username_validator = RegexValidator(
     USERNAME_PATTERN,
     "Use 3 to 32 characters: letters, digits, underscore, hyphen or dot.",
 )
+
+# Names that Nova itself speaks as, or that would pass for its staff:
+# system lines, the sender of a deleted account's messages ("Deleted
+# user"), the moderators. Compared without case and without the
+# separators a username may hold, so "Deleted_User" and "s.y.s.t.e.m"
+# are refused too.
+RESERVED_USERNAMES = frozenset(
+    {
+        "admin",
+        "administrator",
+        "deleteduser",
+        "moderator",
+        "nova",
+        "novaadmin",
+        "novasupport",
+        "novasystem",
+        "novateam",
+        "root",
+        "support",
+        "system",
+    }
+)
+
+
+def is_reserved_username(username: str) -> bool:
+    return re.sub(r"[_.\-]", "", username).casefold() in RESERVED_USERNAMES
+
+
+def validate_not_reserved(username: str) -> None:
+    if is_reserved_username(username):
+        raise ValidationError(
+            "That name is reserved for Nova itself; choose another.", code="reserved"
+        )
+
+
+EMAIL_TAKEN = "That email address belongs to another account."
 
 
 class NovaUserManager(UserManager["User"]):
@@ -35,7 +76,7 @@ class User(AbstractUser):
         "username",
         max_length=32,
         unique=True,
-        validators=[username_validator],
+        validators=[username_validator, validate_not_reserved],
         help_text="3 to 32 characters: letters, digits, _ - or .",
         error_messages={"unique": "That username is taken."},
     )
@@ -57,6 +98,14 @@ class User(AbstractUser):
                 name="accounts_user_username_ci_unique",
                 violation_error_message="That username is taken.",
             ),
+            # Optional, so many accounts have none; given, it is one
+            # account's, whatever its case.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="accounts_user_email_ci_unique",
+                violation_error_message=EMAIL_TAKEN,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -73,3 +122,30 @@ class User(AbstractUser):
 def default_avatar_url() -> str:
     """The avatar of anything without one: a group, a deleted sender."""
     return static("nova/default-avatar.png")
+
+
+class UserSession(AbstractBaseSession):
+    """A browser session, with the user it logs in (A4).
+
+    Django's own session table does not say whose a session is, so ending
+    "every other session" of a user would mean decoding every row. This
+    one records the user with each save (see ``accounts.sessions``), and a
+    session that logs nobody in has none. Deleting a row ends the session.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sessions",
+    )
+
+    class Meta:
+        verbose_name = "session"
+
+    @classmethod
+    def get_session_store_class(cls) -> type:
+        from accounts.sessions import SessionStore
+
+        return SessionStore

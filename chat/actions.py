@@ -15,9 +15,14 @@ from django.utils import timezone
 from accounts.actions import bump_live_version
 from accounts.models import User
 from chat import events
-from chat.models import Chat, Membership, Message
+from chat.access import recall_refusal, removal_refusal
+from chat.models import Chat, HiddenMessage, Membership, Message
 
 logger = logging.getLogger(__name__)
+
+
+class MessageError(Exception):
+    """A refused message action. The text is shown to the user as is."""
 
 
 def do_open_private_chat(user: User, other: User) -> Chat:
@@ -51,9 +56,15 @@ def do_open_private_chat(user: User, other: User) -> Chat:
 
 
 def do_send_message(
-    membership: Membership, body: str, client_token: uuid.UUID
+    membership: Membership,
+    body: str,
+    client_token: uuid.UUID,
+    reply_to_id: int | None = None,
 ) -> tuple[Message, bool]:
     """Post ``body`` into the member's chat; return it and whether it is new.
+
+    With ``reply_to_id`` it answers that message of the same chat (M5),
+    which must still be shown; otherwise this raises MessageError.
 
     Idempotent on ``client_token`` (M2): a form posted twice, by a double
     click, a retry or the back button, finds the message of the first post
@@ -77,13 +88,20 @@ def do_send_message(
             # that is already visible (PostgreSQL; SQLite writes one at a
             # time anyway).
             Chat.objects.select_for_update().filter(pk=membership.chat_id).first()
+            if reply_to_id is not None:
+                _check_reply_target(membership.chat_id, reply_to_id)
             message = Message.objects.create(
                 chat_id=membership.chat_id,
                 sender=sender,
                 kind=Message.Kind.TEXT,
                 body=body,
                 client_token=client_token,
+                reply_to_id=reply_to_id,
             )
+            if reply_to_id is not None:
+                Message.objects.filter(pk=reply_to_id).update(
+                    reply_count=F("reply_count") + 1
+                )
             Chat.objects.filter(pk=membership.chat_id).update(
                 last_message=message, last_activity=message.created
             )
@@ -101,11 +119,151 @@ def do_send_message(
                 )
             )
             transaction.on_commit(partial(events.message_sent, message.pk))
+            if membership.unread_count:
+                # Answering reads what came before: their senders see it.
+                transaction.on_commit(
+                    partial(
+                        events.read_states_changed,
+                        membership.chat_id,
+                        sender.pk,
+                        membership.last_read_message_id,
+                        message.pk,
+                    )
+                )
     except IntegrityError:
         return same_post.get(), False
 
     logger.info("message sent user=%s chat=%s", sender.pk, membership.chat_id)
     return message, True
+
+
+def _check_reply_target(chat_id: int, reply_to_id: int) -> None:
+    # The chat's lock is held, and recalls and removals take it too, so
+    # the original cannot be withdrawn between this check and the reply.
+    original = Message.objects.filter(pk=reply_to_id, chat_id=chat_id).first()
+    if original is None or original.kind != Message.Kind.TEXT:
+        raise MessageError("The message you are replying to is not in this chat.")
+    if not original.is_shown:
+        raise MessageError("The message you are replying to was recalled or removed.")
+
+
+def do_recall_message(membership: Membership, message: Message) -> None:
+    """The sender takes back their own message within the recall window
+    (M6): everyone sees "<name> recalled a message" instead.
+
+    Raises MessageError for someone else's message, a message already
+    withdrawn, or one sent longer ago than ``NOVA_RECALL_SECONDS``.
+    """
+    with transaction.atomic():
+        current = _lock_message(message)
+        refusal = recall_refusal(membership, current, timezone.now())
+        if refusal:
+            raise MessageError(refusal)
+        _withdraw(current, Message.Status.RECALLED, removed_by=None)
+    logger.info(
+        "message recalled user=%s chat=%s message=%s",
+        membership.user_id,
+        message.chat_id,
+        message.pk,
+    )
+
+
+def do_remove_message(membership: Membership, message: Message) -> None:
+    """A group's owner or admin removes a message in it (M6); everyone
+    sees "removed by an admin" instead. Raises MessageError for anyone
+    else, or for a message already withdrawn."""
+    with transaction.atomic():
+        current = _lock_message(message)
+        refusal = removal_refusal(membership, current)
+        if refusal:
+            raise MessageError(refusal)
+        _withdraw(current, Message.Status.REMOVED_BY_ADMIN, removed_by=membership.user)
+    logger.info(
+        "message removed user=%s chat=%s message=%s",
+        membership.user_id,
+        message.chat_id,
+        message.pk,
+    )
+
+
+def do_moderate_message(message: Message, moderator: User) -> bool:
+    """A moderator removes a message from the Django admin (D1); members
+    see "removed by a moderator". Returns False for a message that was
+    already withdrawn or is a system line, and leaves it."""
+    with transaction.atomic():
+        current = _lock_message(message)
+        if current.kind != Message.Kind.TEXT or not current.is_shown:
+            return False
+        _withdraw(current, Message.Status.REMOVED_BY_MODERATOR, removed_by=moderator)
+    logger.info(
+        "message removed by moderator user=%s chat=%s message=%s",
+        moderator.pk,
+        message.chat_id,
+        message.pk,
+    )
+    return True
+
+
+def _lock_message(message: Message) -> Message:
+    # The chat first, as sending does: a reply cannot quote a message
+    # that is being withdrawn, and events leave in commit order.
+    Chat.objects.select_for_update().filter(pk=message.chat_id).first()
+    return Message.objects.select_for_update().get(pk=message.pk)
+
+
+def _withdraw(message: Message, status: str, removed_by: User | None) -> None:
+    """Replace a message for everyone. The caller holds the locks of
+    ``_lock_message``; ``message`` is still shown.
+
+    The body is blanked, not only hidden: the sender took it back, or a
+    moderator took it down, so no page, push, search, export or backup
+    should still hold it. Reports (D2) keep their own frozen copy.
+    """
+    Message.objects.filter(pk=message.pk).update(
+        status=status, body="", removed_by=removed_by
+    )
+    if message.reply_to_id is not None:
+        Message.objects.filter(pk=message.reply_to_id, reply_count__gt=0).update(
+            reply_count=F("reply_count") - 1
+        )
+    # The chat list's preview may be this message.
+    bump_live_version(
+        Membership.objects.filter(chat_id=message.chat_id).values_list(
+            "user_id", flat=True
+        )
+    )
+    transaction.on_commit(partial(events.message_withdrawn, message.pk))
+
+
+def do_hide_message(membership: Membership, message: Message) -> None:
+    """Delete a message for this member alone (M6). Hiding it twice is
+    harmless. The caller has checked the member is in the message's chat
+    (``access_message``)."""
+    hidden = HiddenMessage.objects.filter(
+        user_id=membership.user_id, message_id=message.pk
+    )
+    if hidden.exists():
+        return
+    with transaction.atomic():
+        try:
+            # A savepoint: two tabs hiding at once meet the unique
+            # constraint, and the second leaves quietly.
+            with transaction.atomic():
+                HiddenMessage.objects.create(
+                    user_id=membership.user_id, message_id=message.pk
+                )
+        except IntegrityError:
+            return
+        bump_live_version([membership.user_id])
+        transaction.on_commit(
+            partial(events.message_hidden, message.pk, membership.user_id)
+        )
+    logger.info(
+        "message hidden user=%s chat=%s message=%s",
+        membership.user_id,
+        message.chat_id,
+        message.pk,
+    )
 
 
 def do_mark_read(membership: Membership, up_to_id: int | None = None) -> None:
@@ -140,7 +298,13 @@ def do_mark_read(membership: Membership, up_to_id: int | None = None) -> None:
         )
         bump_live_version([membership.user_id])
         transaction.on_commit(
-            partial(events.chat_read, membership.chat_id, membership.user_id)
+            partial(
+                events.chat_read,
+                membership.chat_id,
+                membership.user_id,
+                current.last_read_message_id,
+                read_to,
+            )
         )
 
 

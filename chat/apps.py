@@ -6,12 +6,15 @@ class ChatConfig(AppConfig):
     name = "chat"
 
     def ready(self) -> None:
-        from accounts.signals import account_deleting
+        from accounts.signals import account_deleting, user_watchers
         from chat import receivers
         from social.signals import friendship_started
 
         friendship_started.connect(
             receivers.open_private_chat, dispatch_uid="chat.open_private_chat"
+        )
+        user_watchers.connect(
+            receivers.chat_partners, dispatch_uid="chat.chat_partners"
         )
         account_deleting.connect(
             receivers.remove_deleted_account, dispatch_uid="chat.remove_deleted_account"

@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 from accounts import live
 from accounts.access import session_user_id
 from accounts.models import User
-from chat import fragments, queries
+from chat import events, fragments, queries
 from chat.access import access_membership
 from chat.actions import do_mark_read
 
@@ -48,6 +48,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     groups_joined: list[str]
     recheck: "asyncio.Task[None]"
     last_catch_up = -1e9
+    last_typing = -1e9
     last_session_check = 0.0
 
     async def connect(self) -> None:
@@ -96,12 +97,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
             frame = self._parse(text_data, bytes_data)
             await self._dispatch(frame)
         except FrameError as error:
+            # One line per refused frame (L4); the text is ours, never the
+            # frame's, so nothing a user typed reaches the log.
+            logger.info("frame refused user=%s: %s", self.user.pk, error)
             await self.send(text_data=_error_fragment(str(error)))
 
     def _parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
         if text_data is None:
             raise FrameError("Frames must be JSON text.")
-        if len(text_data) > settings.NOVA_WS_MAX_FRAME:
+        if len(text_data.encode()) > settings.NOVA_WS_MAX_FRAME:
             raise FrameError("That frame is too large.")
         try:
             frame = json.loads(text_data)
@@ -131,6 +135,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 raise FrameError("Too much changed to catch up here; reload the page.")
             for html in frames:
                 await self.send(text_data=html)
+        elif action == "typing":
+            # Typing is news, never stored; a socket says it at most once
+            # per interval, and frames beyond that are dropped unanswered.
+            now = time.monotonic()
+            if now - self.last_typing < settings.NOVA_TYPING_INTERVAL:
+                return
+            self.last_typing = now
+            await database_sync_to_async(self._typing)(_int(frame, "chat"))
         else:
             raise FrameError("Unknown action.")
 
@@ -140,6 +152,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
         except Http404:
             raise FrameError("You are not in that chat.") from None
         do_mark_read(membership, up_to_id)
+
+    def _typing(self, chat_id: int) -> None:
+        try:
+            membership = access_membership(self.user, chat_id)
+        except Http404:
+            raise FrameError("You are not in that chat.") from None
+        events.member_typing(membership)
 
     def _catch_up(self, chat_id: int | None, after_id: int) -> list[str]:
         membership = None

@@ -7,16 +7,75 @@ sender's own, and one per distinct sender name the members see), and hands
 the result to ``accounts.live``.
 """
 
+from django.conf import settings
+
 from accounts import live
 from accounts.live import LiveCount
 from chat import fragments, queries
-from chat.models import Message
+from chat.models import HiddenMessage, Membership, Message
 from social.queries import remarks_for
 
 
 def message_sent(message_id: int) -> None:
     """Append a new message in every member's open tabs; move its chat row
-    to the top and update unread counts everywhere (L2, L5)."""
+    to the top and update unread counts everywhere (L2, L5). A reply also
+    updates its original's reply count (M5)."""
+    message = (
+        Message.objects.select_related("sender", "reply_to__sender")
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None:
+        return
+    original = message.reply_to
+    memberships = list(queries.memberships_for_rows().filter(chat_id=message.chat_id))
+    rows = queries.membership_rows(memberships)
+    member_ids = [m.user_id for m in memberships]
+    named_ids = [m.sender_id for m in (message, original) if m and m.sender_id]
+    remarks = remarks_for(member_ids, named_ids)
+    totals = queries.unread_totals(member_ids)
+    prev_id = queries.previous_message_id(message.chat_id, message.pk)
+    marks = queries.ReadMarks.of(memberships)
+    reply_count_html = fragments.reply_count(original) if original else ""
+
+    # Render each distinct fragment once, however many members share it.
+    message_html: dict[tuple[object, ...], str] = {}
+    row_html: dict[queries.ChatRow, str] = {}
+    total_html: dict[LiveCount, str] = {}
+    deliveries = []
+    for row, membership in zip(rows, memberships, strict=True):
+        item = queries.message_item(
+            message,
+            membership.user_id,
+            remarks,
+            prev_id,
+            marks=marks,
+            original=original,
+        )
+        total = totals[membership.user_id]
+        if item.variant not in message_html:
+            message_html[item.variant] = fragments.message(item)
+        if row not in row_html:
+            row_html[row] = fragments.chat_row(row)
+        if total not in total_html:
+            total_html[total] = fragments.unread_total(total)
+        deliveries.append(
+            (
+                membership.user_id,
+                message_html[item.variant]
+                + reply_count_html
+                + row_html[row]
+                + total_html[total],
+            )
+        )
+    live.send_html(deliveries)
+
+
+def message_withdrawn(message_id: int) -> None:
+    """Show a recalled or removed message as such in every member's tabs,
+    with the quotes of it, its original's reply count and each member's
+    chat-list row (M6). A member who deleted it for themself keeps it
+    hidden."""
     message = Message.objects.select_related("sender").filter(pk=message_id).first()
     if message is None:
         return
@@ -26,29 +85,47 @@ def message_sent(message_id: int) -> None:
     remarks = remarks_for(member_ids, [message.sender_id] if message.sender_id else [])
     totals = queries.unread_totals(member_ids)
     prev_id = queries.previous_message_id(message.chat_id, message.pk)
+    hidden_for = set(
+        HiddenMessage.objects.filter(message=message).values_list("user_id", flat=True)
+    )
+    shared_html = fragments.quotes_withdrawn(message)
+    if message.reply_to_id is not None:
+        original = Message.objects.filter(pk=message.reply_to_id).first()
+        if original is not None:
+            shared_html += fragments.reply_count(original)
 
-    # Render each distinct fragment once, however many members share it.
-    message_html: dict[tuple[bool, str], str] = {}
+    message_html: dict[tuple[object, ...], str] = {}
     row_html: dict[queries.ChatRow, str] = {}
     total_html: dict[LiveCount, str] = {}
     deliveries = []
     for row, membership in zip(rows, memberships, strict=True):
-        item = queries.message_item(message, membership.user_id, remarks, prev_id)
+        html = shared_html
         total = totals[membership.user_id]
-        variant = (item.is_own, item.sender_name)
-        if variant not in message_html:
-            message_html[variant] = fragments.message(item)
+        if membership.user_id not in hidden_for:
+            item = queries.message_item(message, membership.user_id, remarks, prev_id)
+            if item.variant not in message_html:
+                message_html[item.variant] = fragments.message_replaced(item)
+            html = message_html[item.variant] + html
         if row not in row_html:
             row_html[row] = fragments.chat_row(row)
         if total not in total_html:
             total_html[total] = fragments.unread_total(total)
         deliveries.append(
-            (
-                membership.user_id,
-                message_html[variant] + row_html[row] + total_html[total],
-            )
+            (membership.user_id, html + row_html[row] + total_html[total])
         )
     live.send_html(deliveries)
+
+
+def message_hidden(message_id: int, user_id: int) -> None:
+    """Hide a message in every tab of the member who deleted it for
+    themself, and show their chat-list row's new preview (M6)."""
+    message = Message.objects.select_related("sender").filter(pk=message_id).first()
+    if message is None:
+        return
+    prev_id = queries.previous_message_id(message.chat_id, message.pk)
+    item = queries.message_item(message, user_id, {}, prev_id, hidden=True)
+    live.send_html([(user_id, fragments.message_replaced(item))])
+    _send_rows(message.chat_id, only_user_id=user_id)
 
 
 def chat_opened(chat_id: int) -> None:
@@ -56,9 +133,42 @@ def chat_opened(chat_id: int) -> None:
     _send_rows(chat_id)
 
 
-def chat_read(chat_id: int, user_id: int) -> None:
-    """Clear the unread badge of a chat in every tab of this member (M9)."""
+def chat_read(chat_id: int, user_id: int, read_from: int, read_to: int) -> None:
+    """Clear the unread badge of a chat in every tab of this member (M9),
+    and show the senders of what they read that they read it (M3)."""
     _send_rows(chat_id, only_user_id=user_id)
+    read_states_changed(chat_id, user_id, read_from, read_to)
+
+
+def read_states_changed(
+    chat_id: int, reader_id: int, read_from: int, read_to: int
+) -> None:
+    """Tell the senders of the messages ``reader_id`` has just read, those
+    in ``(read_from, read_to]``, who has read them now (M3): one push per
+    sender, with the new read state of each of their messages there, the
+    newest ``NOVA_READ_PUSH_LIMIT`` of them."""
+    just_read = list(
+        Message.objects.filter(
+            chat_id=chat_id,
+            pk__gt=read_from,
+            pk__lte=read_to,
+            kind=Message.Kind.TEXT,
+            status=Message.Status.SHOWN,
+            sender__isnull=False,
+        )
+        .exclude(sender_id=reader_id)
+        .order_by("-pk")[: settings.NOVA_READ_PUSH_LIMIT]
+    )
+    if not just_read:
+        return
+    marks = queries.read_marks(chat_id)
+    by_sender: dict[int, list[str]] = {}
+    for message in just_read:
+        html = fragments.read_state(message, marks.state(message))
+        by_sender.setdefault(message.sender_id or 0, []).append(html)
+    live.send_html(
+        (sender_id, "".join(parts)) for sender_id, parts in by_sender.items()
+    )
 
 
 def _send_rows(chat_id: int, only_user_id: int | None = None) -> None:
@@ -87,3 +197,26 @@ def chat_removed(chat_id: int, user_ids: list[int]) -> None:
         (user_id, html + fragments.unread_total(total))
         for user_id, total in totals.items()
     )
+
+
+def member_typing(membership: Membership) -> None:
+    """Show "<name> is typing…" in the chat's other members' tabs (M10).
+
+    Nothing is stored: the line leaves their tabs after five seconds
+    without another. One fragment is rendered per name the others see.
+    """
+    typist = membership.user
+    others = list(
+        Membership.objects.filter(chat_id=membership.chat_id)
+        .exclude(user_id=typist.pk)
+        .values_list("user_id", flat=True)
+    )
+    remarks = remarks_for(others, [typist.pk])
+    html_by_name: dict[str, str] = {}
+    deliveries = []
+    for viewer_id in others:
+        name = remarks.get((viewer_id, typist.pk), typist.username)
+        if name not in html_by_name:
+            html_by_name[name] = fragments.typing(membership.chat_id, typist.pk, name)
+        deliveries.append((viewer_id, html_by_name[name]))
+    live.send_html(deliveries)

@@ -2,7 +2,9 @@
 
 import unicodedata
 import uuid
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.conf import settings
@@ -23,6 +25,10 @@ class MessageForm(forms.Form):
         error_messages={"required": "Write something before sending."},
     )
     client_token = forms.UUIDField(widget=forms.HiddenInput)
+    # The message this one answers (M5); the template draws the field.
+    reply_to = forms.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"client_token": uuid.uuid4()})
@@ -52,3 +58,115 @@ def _visible(char: str) -> bool:
         unicodedata.category(char) not in {"Zs", "Zl", "Zp", "Cc", "Cf"}
         and char not in _BLANK_LETTERS
     )
+
+
+# Ids are 64-bit in every database we run on.
+MAX_ID = 2**63 - 1
+
+
+class TimeZoneField(forms.CharField):
+    """An IANA time zone name, as the browser reports it; the server's zone
+    when left out (no JavaScript)."""
+
+    def clean(self, value: Any) -> ZoneInfo:
+        name = super().clean(value)
+        if not name:
+            return ZoneInfo(settings.TIME_ZONE)
+        try:
+            return ZoneInfo(name)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise forms.ValidationError(f"Unknown time zone: {name}.") from None
+
+
+class DayField(forms.DateField):
+    """A day as YYYY-MM-DD, between the years 1900 and 9000, so that its
+    start and end in any time zone are moments a database can store."""
+
+    widget = forms.DateInput(attrs={"type": "date"})
+    input_formats = ["%Y-%m-%d"]
+    default_error_messages = {"invalid": "Give the date as YYYY-MM-DD."}
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and not date(1900, 1, 1) <= value <= date(9000, 12, 31):
+            raise forms.ValidationError("Pick a date between 1900 and 9000.")
+
+
+class HistoryForm(forms.Form):
+    """Where to open a chat's history (M7, M8): the page before or after a
+    message id, or the first message of a day. At most one of them."""
+
+    before = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    # After 0: from the chat's first message.
+    after = forms.IntegerField(required=False, min_value=0, max_value=MAX_ID)
+    date = DayField(required=False)
+    tz = TimeZoneField(required=False, max_length=64)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen = [key for key in ("before", "after", "date") if data.get(key)]
+        if len(chosen) > 1:
+            raise forms.ValidationError(
+                "Open history at one place: before, after or a date."
+            )
+        return data
+
+    def day_start(self) -> datetime | None:
+        """The start of the asked day in the viewer's zone, if one was asked."""
+        day = self.cleaned_data.get("date")
+        if day is None:
+            return None
+        return datetime.combine(day, time.min, tzinfo=self.cleaned_data["tz"])
+
+
+class SearchForm(forms.Form):
+    """Filter a chat's history by words, senders and dates (M8), newest
+    first, a page at a time from ``before``."""
+
+    q = forms.CharField(label="Words", required=False, max_length=200, strip=True)
+    sender = forms.TypedMultipleChoiceField(
+        label="From", required=False, coerce=int, choices=()
+    )
+    since = DayField(label="From date", required=False)
+    until = DayField(label="To date", required=False)
+    before = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
+    )
+    tz = TimeZoneField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, senders: list[tuple[int, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["sender"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = senders
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            raise forms.ValidationError("The start date is after the end date.")
+        return data
+
+    @property
+    def words(self) -> list[str]:
+        text: str = self.cleaned_data.get("q") or ""
+        return text.split()
+
+    def has_filter(self) -> bool:
+        data = self.cleaned_data
+        return bool(
+            self.words or data.get("sender") or data.get("since") or data.get("until")
+        )
+
+    def time_range(self) -> tuple[datetime | None, datetime | None]:
+        """The searched days as a half-open range of moments, in the
+        viewer's zone: from the start of ``since`` to the end of ``until``."""
+        zone = self.cleaned_data["tz"]
+        since, until = self.cleaned_data.get("since"), self.cleaned_data.get("until")
+        start = datetime.combine(since, time.min, tzinfo=zone) if since else None
+        end = (
+            datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
+            if until
+            else None
+        )
+        return start, end

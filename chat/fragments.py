@@ -8,7 +8,16 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from accounts.live import LiveCount
-from chat.queries import CatchUp, ChatRow, MessageItem, cursor
+from chat.models import Message
+from chat.queries import (
+    CatchUp,
+    ChatRow,
+    HistoryPage,
+    MessageItem,
+    ReadState,
+    cursor,
+    withdrawn_quote_text,
+)
 
 PAGE = "chat/chat.html"
 
@@ -19,6 +28,34 @@ def message(item: MessageItem) -> str:
     The sender's own tab gets the same partial inside ``#message_sent``.
     """
     return render_to_string(f"{PAGE}#message_oob", {"item": item})
+
+
+def message_replaced(item: MessageItem) -> str:
+    """One message, to take the place of its older self wherever a tab
+    shows it (recalled, removed, hidden)."""
+    return render_to_string(f"{PAGE}#message", {"item": item, "replace": True})
+
+
+def reply_count(message: Message) -> str:
+    """A message's reply count, to take its place wherever it is shown."""
+    return render_to_string(
+        f"{PAGE}#reply_count", {"message": message, "oob_part": True}
+    )
+
+
+def quotes_withdrawn(message: Message) -> str:
+    """Every quote of a message that was just recalled or removed says so,
+    in every reply that shows it."""
+    text = withdrawn_quote_text(message.status)
+    return render_to_string(
+        f"{PAGE}#quotes_withdrawn", {"message": message, "text": text}
+    )
+
+
+def read_state(message: Message, state: ReadState) -> str:
+    """Who has read one of its sender's messages, to take its place."""
+    context = {"message": message, "read_state": state, "oob_part": True}
+    return render_to_string(f"{PAGE}#read_state", context)
 
 
 def chat_row(row: ChatRow) -> str:
@@ -38,10 +75,16 @@ def unread_total(total: LiveCount) -> str:
     return render_to_string("chat/_unread_total.html", {"total": total, "oob": True})
 
 
+def typing(chat_id: int, user_id: int, name: str) -> str:
+    """The line "<name> is typing…" for the chat's typing area (M10)."""
+    context = {"chat_id": chat_id, "user_id": user_id, "name": name}
+    return render_to_string(f"{PAGE}#typist", context)
+
+
 def catch_up(state: CatchUp) -> list[str]:
     """Everything a tab whose socket (re)opened may have missed, as one or
-    more frames: a fresh chat list and badges, and the open chat's messages
-    after its cursor.
+    more frames: a fresh chat list and badges, the open chat's messages
+    after its cursor, and the new look of those it shows that changed.
 
     A websocket frame has a size limit (daphne's is 1 MiB), and a message
     can render to tens of kilobytes, so the messages go in parts of at most
@@ -61,8 +104,12 @@ def catch_up(state: CatchUp) -> list[str]:
             size = 0
         parts[-1].append((item, html))
         size += len(html)
+    older_than = None
     if state.reset:
         parts[0].reverse()
+        # Messages left out for size are older history, as is the page's.
+        if parts[0] and (len(parts[0]) < len(state.items) or state.older_than):
+            older_than = parts[0][0][0].message.pk
 
     frames: list[str] = []
     for index, part in enumerate(parts):
@@ -72,6 +119,7 @@ def catch_up(state: CatchUp) -> list[str]:
             "items": items,
             "messages_html": mark_safe("".join(html for _, html in part)),
             "reset": state.reset,
+            "page": HistoryPage(items, older_than=older_than, newer_than=None),
             "cursor": cursor(items),
             "first": index == 0,
         }
@@ -82,4 +130,11 @@ def catch_up(state: CatchUp) -> list[str]:
                 "incoming_count": state.incoming_count,
             }
         frames.append(render_to_string(f"{PAGE}#catch_up", context))
+    frames[0] += "".join(_refreshed(item) for item in state.refreshed)
     return frames
+
+
+def _refreshed(item: MessageItem) -> str:
+    if item.read_state is not None:
+        return read_state(item.message, item.read_state)
+    return message_replaced(item)

@@ -88,15 +88,28 @@ class Message(models.Model):
     """One line in a chat: text from a member, or a system line.
 
     Messages are ordered by id, never by timestamp (clocks of several
-    servers may disagree). ``client_token`` is made by the send form; a
-    second post of the same form finds the first message instead of making
-    another (M2). A sender who deletes their account leaves ``sender`` NULL
-    on a text message, which shows as "Deleted user".
+    servers may disagree). A recalled or removed message keeps its row,
+    so the chat's order and every reply's link stay whole, but its body
+    is blanked (M6): what its sender took back, or a moderator took down,
+    is then in no page, push, preview, search result or backup.
+
+    ``client_token`` is made by the send form; a second post of the same
+    form finds the first message instead of making another (M2). A sender
+    who deletes their account leaves ``sender`` NULL on a text message,
+    which shows as "Deleted user".
     """
 
     class Kind(models.TextChoices):
         TEXT = "text", "Text"
         SYSTEM = "system", "System"
+
+    class Status(models.TextChoices):
+        """Whether the text is shown. Every other status blanks ``body``."""
+
+        SHOWN = "shown", "Shown"
+        RECALLED = "recalled", "Recalled by its sender"
+        REMOVED_BY_ADMIN = "removed_by_admin", "Removed by a group admin"
+        REMOVED_BY_MODERATOR = "removed_by_moderator", "Removed by a moderator"
 
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
     sender = models.ForeignKey(
@@ -110,6 +123,31 @@ class Message(models.Model):
     body = models.TextField()
     client_token = models.UUIDField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # The message this one answers (M5). Messages are never deleted one
+    # by one (recall and removal blank them), but a whole chat is, and
+    # SET_NULL keeps a reply whole should its original ever go.
+    reply_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+    )
+    # Replies that are still shown; kept by the actions, so a page needs
+    # no aggregate and a live update no count.
+    reply_count = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=24, choices=Status.choices, default=Status.SHOWN
+    )
+    # Who removed it: a group's owner or admin, or a moderator. Kept for
+    # the moderators' record; members are only told "an admin".
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         constraints = [
@@ -123,3 +161,36 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"Message {self.pk} in chat {self.chat_id}"
+
+    @property
+    def is_shown(self) -> bool:
+        """Whether its text is shown: not recalled, not removed."""
+        return self.status == self.Status.SHOWN
+
+    @property
+    def accepts_replies(self) -> bool:
+        """A member's message that is still shown can be answered (M5)."""
+        return self.kind == self.Kind.TEXT and self.is_shown
+
+
+class HiddenMessage(models.Model):
+    """A message one member deleted for themself (M6): it is hidden from
+    them alone, everywhere they would see it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="hidden_for"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "message"], name="chat_hiddenmessage_unique_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Message {self.message_id} hidden for user {self.user_id}"

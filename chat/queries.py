@@ -4,19 +4,23 @@ Every function here reads in a fixed number of queries, whatever the
 number of chats, members or messages it is given.
 """
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
 
 from accounts.live import LiveCount
 from accounts.models import User, default_avatar_url
-from chat.models import Chat, Membership, Message
+from chat.models import Chat, HiddenMessage, Membership, Message
 from social.queries import incoming_request_counts, remarks_for
 
 DELETED_USER = "Deleted user"
+# How long a quote's excerpt of its original may be, in characters.
+QUOTE_LENGTH = 80
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,9 @@ class ChatRow:
     kind: str
     title: str
     avatar_url: str
+    # The other member of a private chat: whose avatar and card the row
+    # shows (None in a group).
+    partner_id: int | None
     preview: str
     last_activity_iso: str
     unread_count: int
@@ -42,12 +49,57 @@ class ChatRow:
 
 
 @dataclass(frozen=True)
+class ReadState:
+    """Who has read one of the viewer's own messages (M3).
+
+    In a private chat, whether the friend has; in a group, how many other
+    members have (``readers``), the list of them on demand.
+    """
+
+    is_group: bool
+    readers: int
+
+    @property
+    def version(self) -> int:
+        # Read marks only move forward, so a state with more readers is
+        # the newer one; nova.js never lets an older one replace it.
+        return self.readers
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a reply shows of the message it answers (M5)."""
+
+    message_id: int
+    sender_name: str
+    # The start of the original's text; empty once it is recalled or
+    # removed, when ``status`` says which.
+    excerpt: str
+    status: str
+
+    @property
+    def text(self) -> str:
+        if self.status == Message.Status.SHOWN:
+            return self.excerpt
+        return withdrawn_quote_text(self.status)
+
+
+def withdrawn_quote_text(status: str) -> str:
+    """What a quote of a recalled or removed message says instead (M6)."""
+    if status == Message.Status.RECALLED:
+        return "This message was recalled."
+    return "This message was removed."
+
+
+@dataclass(frozen=True)
 class MessageItem:
     """One message as one viewer sees it (M3).
 
     ``prev_id`` is the id of the chat's message just before this one (0 for
     the first). A tab that shows message ``prev_id`` and receives this one
-    knows it missed nothing in between (L3).
+    knows it missed nothing in between (L3). A message the viewer deleted
+    for themself (``hidden``) stays in the list as an empty placeholder,
+    so that chain is never broken.
     """
 
     message: Message
@@ -55,11 +107,26 @@ class MessageItem:
     sender_name: str
     sender_avatar_url: str
     prev_id: int
+    hidden: bool = False
+    read_state: ReadState | None = None
+    quote: Quote | None = None
+
+    @property
+    def variant(self) -> tuple[object, ...]:
+        """What tells apart how members see this message: members with the
+        same variant get the same fragment (L5)."""
+        return (self.is_own, self.sender_name, self.hidden, self.read_state, self.quote)
+
+    @property
+    def withdrawn_line(self) -> str:
+        return withdrawn_line(self.message, self.is_own, self.sender_name)
 
 
 def _name(
     user: User | None, viewer_id: int, remarks: dict[tuple[int, int], str]
 ) -> str:
+    """The one name ``viewer_id`` sees for ``user``: their remark for a
+    friend, else the username."""
     if user is None:
         return DELETED_USER
     return remarks.get((viewer_id, user.pk), user.username)
@@ -88,27 +155,44 @@ def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
         for m in memberships
         if m.chat.last_message and m.chat.last_message.sender_id
     }
+
+    # A member's preview is the last message they can see: one they
+    # deleted for themself gives way to the one before it (M6).
+    fallback_ids = {_last_visible_id(m) for m in memberships} - {
+        m.chat.last_message_id for m in memberships
+    }
+    fallbacks = Message.objects.filter(pk__in=fallback_ids).select_related("sender")
+    last_visible = {message.pk: message for message in fallbacks}
+
+    named_ids |= {m.sender_id for m in last_visible.values() if m.sender_id}
     remarks = remarks_for(list(viewer_ids), list(named_ids))
 
     rows = []
     for membership in memberships:
         chat, viewer_id = membership.chat, membership.user_id
+        if chat.last_message_id == _last_visible_id(membership):
+            preview_message = chat.last_message
+        else:
+            preview_message = last_visible.get(_last_visible_id(membership) or 0)
         if chat.kind == Chat.Kind.PRIVATE:
             partner = next(
                 (u for u in members_by_chat[chat.pk] if u.pk != viewer_id), None
             )
             title = _name(partner, viewer_id, remarks)
             avatar_url = partner.avatar_url if partner else default_avatar_url()
+            partner_id = partner.pk if partner else None
         else:
             title = chat.name
             avatar_url = default_avatar_url()
+            partner_id = None
         rows.append(
             ChatRow(
                 chat_id=chat.pk,
                 kind=chat.kind,
                 title=title,
                 avatar_url=avatar_url,
-                preview=_preview(chat, viewer_id, remarks),
+                partner_id=partner_id,
+                preview=_preview(chat, preview_message, viewer_id, remarks),
                 # Microseconds always, so the text sorts as the time does.
                 last_activity_iso=chat.last_activity.isoformat(timespec="microseconds"),
                 unread_count=membership.unread_count,
@@ -120,10 +204,23 @@ def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
     return rows
 
 
-def _preview(chat: Chat, viewer_id: int, remarks: dict[tuple[int, int], str]) -> str:
-    message = chat.last_message
+def _last_visible_id(membership: Membership) -> int | None:
+    # Annotated by memberships_for_rows.
+    last_visible_id: int | None = getattr(membership, "last_visible_id", None)
+    return last_visible_id
+
+
+def _preview(
+    chat: Chat,
+    message: Message | None,
+    viewer_id: int,
+    remarks: dict[tuple[int, int], str],
+) -> str:
     if message is None:
         return ""
+    if not message.is_shown:
+        sender_name = _name(message.sender, viewer_id, remarks)
+        return withdrawn_line(message, message.sender_id == viewer_id, sender_name)
     text = " ".join(message.body.split())[:100]
     if message.kind == Message.Kind.SYSTEM:
         return text
@@ -134,10 +231,37 @@ def _preview(chat: Chat, viewer_id: int, remarks: dict[tuple[int, int], str]) ->
     return text
 
 
+def withdrawn_line(message: Message, is_own: bool, sender_name: str) -> str:
+    """What shows in place of a recalled or removed message (M6)."""
+    if message.status == Message.Status.RECALLED:
+        who = "You" if is_own else sender_name
+        return f"{who} recalled a message"
+    if message.status == Message.Status.REMOVED_BY_MODERATOR:
+        return "A message was removed by a moderator"
+    return "A message was removed by an admin"
+
+
 def memberships_for_rows() -> QuerySet[Membership]:
+    """Memberships with what their chat-list rows show, ``last_visible_id``
+    included: the newest message of the chat the member has not deleted
+    for themself (the preview's)."""
     # The member's live_version comes in the same query as the row's data,
     # so the version a row carries never claims more than the row shows.
-    return Membership.objects.select_related("chat__last_message__sender", "user")
+    newest_visible = (
+        Message.objects.filter(chat_id=OuterRef("chat_id"))
+        .filter(
+            ~Exists(
+                HiddenMessage.objects.filter(
+                    message_id=OuterRef("pk"), user_id=OuterRef(OuterRef("user_id"))
+                )
+            )
+        )
+        .order_by("-pk")
+        .values("pk")[:1]
+    )
+    return Membership.objects.select_related(
+        "chat__last_message__sender", "user"
+    ).annotate(last_visible_id=Subquery(newest_visible))
 
 
 def chat_list(user: User) -> list[ChatRow]:
@@ -165,20 +289,104 @@ def unread_totals(user_ids: Iterable[int]) -> dict[int, LiveCount]:
 def message_items(
     viewer: User, messages: Iterable[Message], prev_id: int = 0
 ) -> list[MessageItem]:
-    """Pair messages with how ``viewer`` sees them, in one query for remarks.
+    """Pair messages with how ``viewer`` sees them (M3, M5, M6).
 
-    The messages must be consecutive in their chat, oldest first, with
+    The messages must be consecutive in one chat, oldest first, with
     ``sender`` selected; ``prev_id`` is the id of the message before the
-    first of them.
+    first of them. At most four queries, however many messages: the
+    originals they quote, remarks, read marks, and what the viewer hid.
     """
     messages = list(messages)
-    sender_ids = list({m.sender_id for m in messages if m.sender_id})
-    remarks = remarks_for([viewer.pk], sender_ids)
+    if not messages:
+        return []
+    chat_id = messages[0].chat_id
+    originals = _originals(messages)
+    sender_ids = {m.sender_id for m in messages if m.sender_id}
+    sender_ids |= {m.sender_id for m in originals.values() if m.sender_id}
+    remarks = remarks_for([viewer.pk], list(sender_ids))
+    marks = read_marks(chat_id)
+    hidden = set(
+        HiddenMessage.objects.filter(
+            user=viewer, message_id__in=[m.pk for m in messages]
+        ).values_list("message_id", flat=True)
+    )
+
     items = []
     for message in messages:
-        items.append(message_item(message, viewer.pk, remarks, prev_id))
+        items.append(
+            message_item(
+                message,
+                viewer.pk,
+                remarks,
+                prev_id,
+                marks=marks,
+                original=originals.get(message.reply_to_id or 0),
+                hidden=message.pk in hidden,
+            )
+        )
         prev_id = message.pk
     return items
+
+
+def _originals(messages: list[Message]) -> dict[int, Message]:
+    ids = {m.reply_to_id for m in messages if m.reply_to_id}
+    found = Message.objects.filter(pk__in=ids).select_related("sender")
+    return {message.pk: message for message in found}
+
+
+@dataclass(frozen=True)
+class ReadMarks:
+    """How far each member of a chat has read: enough to tell, for any
+    message, who has read it (M3). Read from the members' read marks, so
+    there is no row per message and reader to keep."""
+
+    is_group: bool
+    last_read: dict[int, int]
+
+    @classmethod
+    def of(cls, memberships: list[Membership]) -> "ReadMarks":
+        """The marks of a chat's memberships, read with their chat."""
+        is_group = bool(memberships) and memberships[0].chat.kind == Chat.Kind.GROUP
+        return cls(is_group, {m.user_id: m.last_read_message_id for m in memberships})
+
+    def state(self, message: Message) -> ReadState:
+        readers = sum(
+            1
+            for user_id, read_to in self.last_read.items()
+            if user_id != message.sender_id and read_to >= message.pk
+        )
+        return ReadState(is_group=self.is_group, readers=readers)
+
+
+def read_marks(chat_id: int) -> ReadMarks:
+    """Every member's read mark in the chat, in one query."""
+    rows = list(
+        Membership.objects.filter(chat_id=chat_id).values_list(
+            "user_id", "last_read_message_id", "chat__kind"
+        )
+    )
+    is_group = bool(rows) and rows[0][2] == Chat.Kind.GROUP
+    return ReadMarks(is_group, {user_id: read_to for user_id, read_to, _ in rows})
+
+
+@dataclass(frozen=True)
+class Reader:
+    name: str
+    avatar_url: str
+
+
+def readers(viewer: User, message: Message) -> list[Reader]:
+    """The other members who have read ``message``, as ``viewer`` names
+    them, in two queries (M3)."""
+    users = list(
+        User.objects.filter(
+            memberships__chat_id=message.chat_id,
+            memberships__last_read_message_id__gte=message.pk,
+        ).exclude(pk=message.sender_id or 0)
+    )
+    remarks = remarks_for([viewer.pk], [user.pk for user in users])
+    found = [Reader(_name(user, viewer.pk, remarks), user.avatar_url) for user in users]
+    return sorted(found, key=lambda reader: reader.name.casefold())
 
 
 def message_item(
@@ -186,15 +394,66 @@ def message_item(
     viewer_id: int,
     remarks: dict[tuple[int, int], str],
     prev_id: int,
+    *,
+    marks: ReadMarks | None = None,
+    original: Message | None = None,
+    hidden: bool = False,
 ) -> MessageItem:
+    """How ``viewer_id`` sees ``message``. ``marks`` (to show the read
+    state of the viewer's own messages) and ``original`` (the message it
+    replies to, with ``sender`` selected) come from the caller's queries."""
     sender = message.sender
+    is_own = sender is not None and sender.pk == viewer_id
+    shown_text = message.kind == Message.Kind.TEXT and message.is_shown
+    quote = None
+    if original is not None and shown_text:
+        quote = Quote(
+            message_id=original.pk,
+            sender_name=_name(original.sender, viewer_id, remarks),
+            excerpt=quote_excerpt(original),
+            status=original.status,
+        )
     return MessageItem(
         message=message,
-        is_own=sender is not None and sender.pk == viewer_id,
+        is_own=is_own,
         sender_name=_name(sender, viewer_id, remarks),
         sender_avatar_url=sender.avatar_url if sender else default_avatar_url(),
         prev_id=prev_id,
+        hidden=hidden,
+        read_state=marks.state(message) if marks and is_own and shown_text else None,
+        quote=quote,
     )
+
+
+def reply_quote(viewer: User, chat_id: int, message_id: int | None) -> Quote | None:
+    """The quote the send form shows while the viewer writes a reply to
+    ``message_id``, or None when there is no such message to answer."""
+    if message_id is None:
+        return None
+    original = (
+        Message.objects.filter(pk=message_id, chat_id=chat_id)
+        .select_related("sender")
+        .first()
+    )
+    if original is None or not original.accepts_replies:
+        return None
+    remarks = remarks_for(
+        [viewer.pk], [original.sender_id] if original.sender_id else []
+    )
+    return Quote(
+        message_id=original.pk,
+        sender_name=_name(original.sender, viewer.pk, remarks),
+        excerpt=quote_excerpt(original),
+        status=original.status,
+    )
+
+
+def quote_excerpt(message: Message) -> str:
+    """The start of a message's text, on one line, as a quote shows it."""
+    if not message.is_shown:
+        return ""
+    text = " ".join(message.body.split())
+    return text if len(text) <= QUOTE_LENGTH else text[: QUOTE_LENGTH - 1] + "…"
 
 
 def cursor(items: list[MessageItem]) -> int:
@@ -209,15 +468,124 @@ def previous_message_id(chat_id: int, message_id: int) -> int:
     return earlier.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def latest_messages(chat_id: int) -> tuple[list[Message], int]:
-    """The newest page of a chat's history, oldest first (M7), and the id of
-    the message before it (0 if the page starts the chat)."""
-    page = settings.NOVA_HISTORY_PAGE_SIZE
-    newest = Message.objects.filter(chat_id=chat_id).select_related("sender")
-    # One more than a page: the extra one only names the page's predecessor.
-    found = list(newest.order_by("-pk")[: page + 1])
-    prev_id = found[page].pk if len(found) > page else 0
-    return list(reversed(found[:page])), prev_id
+def history(membership: Membership) -> QuerySet[Message]:
+    """Every message of the member's chat that the member may see, with
+    its sender: the one base of history pages, windows and search (M7, M8).
+    """
+    return Message.objects.filter(chat_id=membership.chat_id).select_related("sender")
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """A run of consecutive messages of one chat as a viewer sees them,
+    oldest first (M7, M8).
+
+    ``older_than`` is the id to ask for older messages with (the first
+    item's), or None when the run starts the chat; ``newer_than`` likewise
+    for newer ones, None when the run reaches the newest message, and only
+    then is the list live. ``focus_id`` names the message the page was
+    opened at, if any.
+    """
+
+    items: list[MessageItem]
+    older_than: int | None
+    newer_than: int | None
+    focus_id: int | None = None
+
+    @property
+    def at_newest(self) -> bool:
+        return self.newer_than is None
+
+    @property
+    def last_id(self) -> int:
+        return self.items[-1].message.pk if self.items else 0
+
+
+def history_page(
+    viewer: User,
+    membership: Membership,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    around: int | None = None,
+) -> HistoryPage:
+    """A page of the member's chat in a fixed number of queries, however
+    long the chat: the newest page; the page just before (older than) or
+    just after a message id; or a window around a message, which it then
+    focuses.
+
+    Pages are cut on the message id (keyset), never by OFFSET, so messages
+    with the same timestamp keep one order, the id's. Each part of a page
+    asks for one message more than it shows, and that one only says
+    whether there is more (and names the first shown message's
+    predecessor).
+    """
+    size = settings.NOVA_HISTORY_PAGE_SIZE
+    messages = history(membership)
+    if after is not None:
+        shown, newer = _first(messages.filter(pk__gt=after), size)
+        prev_id = previous_message_id(membership.chat_id, shown[0].pk) if shown else 0
+    elif around is not None:
+        half = max(size // 2, 1)
+        shown, prev_id = _last(messages.filter(pk__lte=around), half)
+        later, newer = _first(messages.filter(pk__gt=around), size - half)
+        shown += later
+    else:
+        older = messages if before is None else messages.filter(pk__lt=before)
+        shown, prev_id = _last(older, size)
+        # Only a page cut off by ``before`` may have newer messages.
+        newer = before is not None and messages.filter(pk__gte=before).exists()
+
+    # An empty page before ``before`` still leads on to ``before`` itself.
+    last_id = shown[-1].pk if shown else (before or 1) - 1
+    return HistoryPage(
+        items=message_items(viewer, shown, prev_id),
+        older_than=shown[0].pk if shown and prev_id else None,
+        newer_than=last_id if newer else None,
+        focus_id=around,
+    )
+
+
+def _first(messages: QuerySet[Message], count: int) -> tuple[list[Message], bool]:
+    """The ``count`` oldest of ``messages``, and whether more follow."""
+    found = list(messages.order_by("pk")[: count + 1])
+    return found[:count], len(found) > count
+
+
+def _last(messages: QuerySet[Message], count: int) -> tuple[list[Message], int]:
+    """The ``count`` newest of ``messages``, oldest first, and the id of
+    the one before them (0 if they start the chat)."""
+    found = list(messages.order_by("-pk")[: count + 1])
+    prev_id = found[count].pk if len(found) > count else 0
+    return found[:count][::-1], prev_id
+
+
+def first_unread_id(membership: Membership) -> int | None:
+    """The member's first unread message (M7): the first after their read
+    mark that someone else sent, system lines aside as in the count."""
+    if not membership.unread_count:
+        return None
+    return (
+        history(membership)
+        .filter(pk__gt=membership.last_read_message_id, kind=Message.Kind.TEXT)
+        .exclude(sender_id=membership.user_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def first_message_on_or_after(membership: Membership, moment: datetime) -> int | None:
+    """The id of the first message the member sees at or after ``moment``
+    (M8, a chat at a date). Here the time decides, not the id: the day's
+    first message is the one written first that day."""
+    return (
+        history(membership)
+        .filter(created__gte=moment)
+        .order_by("created", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -228,10 +596,15 @@ class CatchUp:
     chat_id: int | None
     items: list[MessageItem]
     # True when the tab missed more than a page: ``items`` is then the
-    # newest page, to replace what the tab shows rather than extend it.
+    # newest page, to replace what the tab shows rather than extend it,
+    # and ``older_than`` is then that page's.
     reset: bool
+    older_than: int | None
     unread_total: LiveCount
     incoming_count: LiveCount
+    # Messages the tab already shows whose look may have changed while
+    # it was away: read by more, recalled, removed, deleted for the user.
+    refreshed: tuple[MessageItem, ...] = ()
 
 
 def catch_up(user: User, membership: Membership | None, after_id: int) -> CatchUp:
@@ -243,25 +616,136 @@ def catch_up(user: User, membership: Membership | None, after_id: int) -> CatchU
     newest page comes instead, to replace the tab's list.
     """
     items: list[MessageItem] = []
+    refreshed: list[MessageItem] = []
     reset = False
+    older_than = None
     if membership is not None:
         limit = settings.NOVA_CATCH_UP_LIMIT
         missed = list(
-            Message.objects.filter(chat_id=membership.chat_id, pk__gt=after_id)
-            .select_related("sender")
-            .order_by("pk")[: limit + 1]
+            history(membership).filter(pk__gt=after_id).order_by("pk")[: limit + 1]
         )
         if len(missed) > limit:
             reset = True
-            items = message_items(user, *latest_messages(membership.chat_id))
+            page = history_page(user, membership)
+            items, older_than = page.items, page.older_than
         elif missed:
             prev_id = previous_message_id(membership.chat_id, missed[0].pk)
             items = message_items(user, missed, prev_id)
+        if not reset and after_id:
+            refreshed = _refreshed_items(user, membership, after_id)
     return CatchUp(
         chat_rows=chat_list(user),
         chat_id=membership.chat_id if membership else None,
         items=items,
         reset=reset,
+        older_than=older_than,
         unread_total=unread_totals([user.pk])[user.pk],
         incoming_count=incoming_request_counts([user.pk])[user.pk],
+        refreshed=tuple(refreshed),
+    )
+
+
+def _refreshed_items(
+    user: User, membership: Membership, up_to_id: int
+) -> list[MessageItem]:
+    """Of the newest page up to ``up_to_id`` (what a tab at that cursor
+    shows, unless it scrolled further back), the messages whose look may
+    have changed since it was drawn (M3, M6), in six queries."""
+    size = settings.NOVA_HISTORY_PAGE_SIZE
+    found = list(
+        history(membership).filter(pk__lte=up_to_id).order_by("-pk")[: size + 1]
+    )
+    prev_id = found[size].pk if len(found) > size else 0
+    return [
+        item
+        for item in message_items(user, reversed(found[:size]), prev_id)
+        if item.hidden or not item.message.is_shown or item.read_state is not None
+    ]
+
+
+def chat_title(membership: Membership) -> str:
+    """The chat's name as the member sees it: a group's name, or the other
+    person's name (their remark, if the member gave one)."""
+    chat = membership.chat
+    if chat.kind == Chat.Kind.GROUP:
+        return chat.name
+    other = (
+        Membership.objects.filter(chat_id=chat.pk)
+        .exclude(user_id=membership.user_id)
+        .select_related("user")
+        .first()
+    )
+    if other is None:
+        return DELETED_USER
+    remarks = remarks_for([membership.user_id], [other.user_id])
+    return _name(other.user, membership.user_id, remarks)
+
+
+def sender_choices(membership: Membership) -> list[tuple[int, str]]:
+    """The chat's members as the member sees them, to filter by (M8)."""
+    members = [
+        m.user
+        for m in Membership.objects.filter(chat_id=membership.chat_id)
+        .select_related("user")
+        .order_by("user__username")
+    ]
+    remarks = remarks_for([membership.user_id], [user.pk for user in members])
+    return [(user.pk, _name(user, membership.user_id, remarks)) for user in members]
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """Messages that match a search, newest first (M8). ``older_than`` is
+    the id to ask for the next page with, None on the last page."""
+
+    items: list[MessageItem]
+    older_than: int | None
+
+
+def search_history(
+    viewer: User,
+    membership: Membership,
+    *,
+    words: list[str],
+    sender_ids: list[int],
+    since: datetime | None,
+    until: datetime | None,
+    before: int | None,
+) -> SearchPage:
+    """The member's messages that contain every word, whatever its case,
+    from any of the senders (any, if none given), sent in [since, until):
+    a page at a time, newest first, cut on the id (keyset).
+
+    Words match with a case-insensitive regular expression of the escaped
+    word, not ``icontains``: SQLite's LIKE folds the case of ASCII letters
+    only, while its REGEXP (Python's ``re``) and PostgreSQL's ``~*`` fold
+    every script, so both databases find the same messages.
+    """
+    size = settings.NOVA_HISTORY_PAGE_SIZE
+    # Recalled and removed messages have no text to find; one the viewer
+    # deleted for themself is not theirs to find again (M6).
+    found = (
+        history(membership)
+        .filter(kind=Message.Kind.TEXT, status=Message.Status.SHOWN)
+        .exclude(hidden_for__user=viewer)
+    )
+    for word in words:
+        found = found.filter(body__iregex=re.escape(word))
+    if sender_ids:
+        found = found.filter(sender_id__in=sender_ids)
+    if since is not None:
+        found = found.filter(created__gte=since)
+    if until is not None:
+        found = found.filter(created__lt=until)
+    if before is not None:
+        found = found.filter(pk__lt=before)
+
+    hits = list(found.order_by("-pk")[: size + 1])
+    shown = hits[:size]
+    sender_ids_shown = list({m.sender_id for m in shown if m.sender_id})
+    remarks = remarks_for([viewer.pk], sender_ids_shown)
+    # A hit stands alone: it names no predecessor (it joins no live list).
+    items = [message_item(message, viewer.pk, remarks, 0) for message in shown]
+    return SearchPage(
+        items=items, older_than=shown[-1].pk if len(hits) > size else None
     )

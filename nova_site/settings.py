@@ -7,6 +7,7 @@ one daphne process. Scale-out: set ``DATABASE_URL`` (PostgreSQL) and
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "template_partials",
+    "axes",
     "accounts",
     "social",
     "chat",
@@ -169,10 +171,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2 hashes every new or changed password; PBKDF2 only verifies old
+# hashes (and upgrades them on the next log-in).
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# django-axes refuses log-ins first, then Django checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sessions know their user, so a user's other sessions can be ended (A4).
+SESSION_ENGINE = "accounts.sessions"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "chat:index"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -206,12 +217,35 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# Log-in throttling (A2): five failures within fifteen minutes lock the
+# account, and separately the client address, for fifteen minutes from
+# the last failure; tries while locked are refused without being counted.
+# A success forgets that account's failures (accounts.throttle).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "accounts.throttle.username_of"
+AXES_HANDLER = "accounts.throttle.LoginThrottleHandler"
+AXES_DISABLE_ACCESS_LOG = True
+# The log-in view turns a lockout into a message on its form itself
+# (accounts.views.log_in), so axes' middleware, which would answer with a
+# bare page instead, is not installed.
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Chat limits (PRODUCT.md M1, M7).
 NOVA_MESSAGE_MAX_LENGTH = 4000
 NOVA_HISTORY_PAGE_SIZE = 50
+# A sender may recall a message this many seconds after sending it (M4).
+NOVA_RECALL_SECONDS = 120
+# A read pushes the new read state of at most this many of the newest
+# messages it covers to their senders' open tabs (M3); older ones show
+# it when next loaded.
+NOVA_READ_PUSH_LIMIT = 200
 # A tab that missed more than this many messages gets the newest page
 # afresh instead of everything it missed (L3).
 NOVA_CATCH_UP_LIMIT = 500
@@ -224,7 +258,10 @@ NOVA_WS_MAX_SEND = 1000 * 1000
 # A socket may ask for a catch-up this often at most.
 NOVA_CATCH_UP_INTERVAL = 0.25
 # Websocket frames larger than this are refused with an error frame (L4).
-NOVA_WS_MAX_FRAME = 16 * 1024
+NOVA_WS_MAX_FRAME = 64 * 1024
+# A socket may say "typing" this often at most (M10); tabs send it every
+# three seconds while their user types, and drop it after five silent ones.
+NOVA_TYPING_INTERVAL = 2.5
 # How often an open socket re-checks its session and renews its groups.
 NOVA_WS_RECHECK_SECONDS = 300
 # A push to a socket whose session was last confirmed longer ago than this
@@ -243,5 +280,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # axes writes several lines per failed log-in; Nova writes one
+        # line per refused, locked-out try (accounts.views).
+        "axes": {"level": "ERROR"},
     },
 }

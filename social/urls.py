@@ -6,6 +6,7 @@ app_name = "social"
 
 urlpatterns = [
     path("", views.friends, name="friends"),
+    path("people/<id:user_id>/", views.user_card, name="user_card"),
     path("requests/", views.send_request, name="send_request"),
     path(
         "requests/from/<id:sender_id>/accept/",

@@ -147,3 +147,15 @@ def cancel_request(request: AuthedRequest, request_id: int) -> HttpResponse:
     if request.htmx:
         return HttpResponse()
     return redirect(_friends_url(request))
+
+
+@require_GET
+@login_required
+def user_card(request: AuthedRequest, user_id: int) -> TemplateResponse:
+    """Someone's card (A5): avatar, name, how they stand to you and the next
+    step. Email and phone only on your own."""
+    viewer = request.user
+    person = access_active_user(user_id)
+    [result] = queries.with_relations(viewer, [person])
+    context = {"result": result, "is_self": person.pk == viewer.pk}
+    return TemplateResponse(request, "social/card.html", context)

@@ -27,8 +27,12 @@ def _test_settings(settings, tmp_path_factory) -> None:  # type: ignore[no-untyp
         },
     }
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
-    # Argon2 is slow on purpose; the tests do not need that.
+    # Argon2 is slow on purpose; the tests do not need that (test_accounts
+    # shows that the real settings use it).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # django-axes keeps its failure counts in the database
+    # (AXES_HANDLER), which every test gets fresh: no test's failed
+    # log-ins can lock out another's.
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from accounts.actions import do_delete_account
 from accounts.avatars import random_identicon
+from accounts.forms import WRONG_CURRENT_PASSWORD
 from accounts.models import User
-from chat.actions import do_send_message
+from chat.actions import do_hide_message, do_send_message
 from chat.models import Chat, Membership, Message
 from chat.queries import DELETED_USER
 from nova_site.asgi import application
@@ -143,7 +144,7 @@ def logged_in(user: User) -> Client:
 
 def delete_on_profile_page(world: World) -> None:
     response = logged_in(world.alice).post(
-        reverse("accounts:delete"), {"password": PASSWORD}
+        reverse("accounts:delete_account"), {"current_password": PASSWORD}
     )
     assert response.status_code == 302
 
@@ -263,10 +264,13 @@ def test_preview_of_a_deleted_users_last_message_says_deleted_user(
     world: World,
 ) -> None:
     do_delete_account(world.alice)
-    # A group whose newest text line is hers, after the system line.
-    Chat.objects.filter(pk=world.as_member.pk).update(
-        last_message=world.alice_messages[2]
+    # Bob deletes the lines after hers for himself ("left", and erin's):
+    # his preview falls back to her message.
+    after_hers = Message.objects.filter(
+        chat=world.as_member, pk__gt=world.alice_messages[2].pk
     )
+    for message in after_hers:
+        do_hide_message(membership(world.bob, world.as_member), message)
 
     page = logged_in(world.bob).get(reverse("chat:index")).text
 
@@ -277,7 +281,7 @@ def test_deleting_your_account_logs_you_out_and_says_so(alice: User) -> None:
     client = logged_in(alice)
 
     response = client.post(
-        reverse("accounts:delete"), {"password": PASSWORD}, follow=True
+        reverse("accounts:delete_account"), {"current_password": PASSWORD}, follow=True
     )
 
     assert response.redirect_chain[-1][0] == reverse("accounts:login")
@@ -285,18 +289,19 @@ def test_deleting_your_account_logs_you_out_and_says_so(alice: User) -> None:
     assert not response.wsgi_request.user.is_authenticated
 
 
-def test_account_page_shows_the_deletion_form(
-    alice: User, django_assert_num_queries
-) -> None:
-    client = logged_in(alice)
-
-    # Session, user, and the two badges of the navigation.
-    with django_assert_num_queries(4):
-        response = client.get(reverse("accounts:delete"))
+def test_profile_page_shows_the_deletion_form(alice: User) -> None:
+    response = logged_in(alice).get(reverse("accounts:profile"))
 
     assert response.status_code == 200
-    assert 'name="password"' in response.text
+    assert 'id="delete-current_password"' in response.text
     assert "Delete my account" in response.text
+
+
+def test_deletion_is_refused_by_get(alice: User) -> None:
+    response = logged_in(alice).get(reverse("accounts:delete_account"))
+
+    assert response.status_code == 405
+    assert User.objects.filter(pk=alice.pk).exists()
 
 
 def test_wrong_password_deletes_nothing_and_says_why(world: World) -> None:
@@ -304,10 +309,12 @@ def test_wrong_password_deletes_nothing_and_says_why(world: World) -> None:
     friendships = Friendship.objects.count()
     memberships = Membership.objects.count()
 
-    response = client.post(reverse("accounts:delete"), {"password": "not it"})
+    response = client.post(
+        reverse("accounts:delete_account"), {"current_password": "not it"}
+    )
 
     assert response.status_code == 400
-    assert "That is not your password. Your account was not deleted." in response.text
+    assert WRONG_CURRENT_PASSWORD in response.text
     assert User.objects.filter(pk=world.alice.pk).exists()
     assert Friendship.objects.count() == friendships
     assert Membership.objects.count() == memberships
@@ -315,7 +322,7 @@ def test_wrong_password_deletes_nothing_and_says_why(world: World) -> None:
 
 
 def test_missing_password_deletes_nothing(alice: User) -> None:
-    response = logged_in(alice).post(reverse("accounts:delete"), {})
+    response = logged_in(alice).post(reverse("accounts:delete_account"), {})
 
     assert response.status_code == 400
     assert User.objects.filter(pk=alice.pk).exists()
@@ -327,8 +334,8 @@ def test_stranger_cannot_delete_someone_elses_account(alice: User, bob: User) ->
     bob_client = logged_in(bob)
 
     response = bob_client.post(
-        reverse("accounts:delete"),
-        {"password": "alice's guess", "user": alice.pk, "id": alice.pk},
+        reverse("accounts:delete_account"),
+        {"current_password": "alice's guess", "user": alice.pk, "id": alice.pk},
     )
 
     assert response.status_code == 400
@@ -336,7 +343,9 @@ def test_stranger_cannot_delete_someone_elses_account(alice: User, bob: User) ->
 
 
 def test_anonymous_visitor_cannot_delete_anything(alice: User) -> None:
-    response = Client().post(reverse("accounts:delete"), {"password": PASSWORD})
+    response = Client().post(
+        reverse("accounts:delete_account"), {"current_password": PASSWORD}
+    )
 
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]
@@ -459,7 +468,11 @@ def test_two_tabs_deleting_at_once_delete_once(world: World) -> None:
 
     responses, errors = run_at_once(
         *(
-            partial(tab.post, reverse("accounts:delete"), {"password": PASSWORD})
+            partial(
+                tab.post,
+                reverse("accounts:delete_account"),
+                {"current_password": PASSWORD},
+            )
             for tab in tabs
         )
     )

@@ -1,21 +1,24 @@
-"""Sign-up, log-in, log-out and generated avatars (PRODUCT.md A1, A2)."""
+"""Sign-up, log-in, log-out, throttling and generated avatars (A1, A2)."""
 
 import io
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.models import Session
 from django.db import IntegrityError
+from django.db.models import F
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image, ImageOps
 
 from accounts.actions import do_register
 from accounts.avatars import AVATAR_SIZE, identicon_png
-from accounts.models import User
+from accounts.models import User, UserSession
 from tests.conftest import PASSWORD
 
 GENERIC_LOGIN_ERROR = "That username and password do not match an account."
@@ -410,7 +413,7 @@ def test_log_out_ends_the_session(
 
     assert response.status_code == 302
     assert response.url == reverse("accounts:login")
-    assert not Session.objects.filter(session_key=session_key).exists()
+    assert not UserSession.objects.filter(session_key=session_key).exists()
     chat_page = client.get(reverse("chat:index"))
     assert chat_page.status_code == 302
     assert chat_page.url.startswith(reverse("accounts:login"))
@@ -510,3 +513,276 @@ def test_lost_username_race_leaves_no_avatar_file(make_user, rf, settings) -> No
         )
 
     assert not avatars.exists() or not any(avatars.iterdir())
+
+
+# Names Nova speaks as (A1)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "username",
+    [
+        "deleted-user",
+        "Deleted_User",
+        "deleted.user",
+        "SYSTEM",
+        "s.y.s.t.e.m",
+        "nova",
+        "admin",
+        "Administrator",
+        "moderator",
+    ],
+)
+def test_reserved_name_cannot_be_taken_at_sign_up(username: str) -> None:
+    client = Client()
+
+    response = sign_up(client, username=username)
+
+    assert response.status_code == 200
+    assert field_errors(response, "username") == [
+        "That name is reserved for Nova itself; choose another."
+    ]
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("typed", ["system", "System", "deleted_user"])
+def test_reserved_name_cannot_log_in_even_if_an_account_has_it(
+    make_user: Callable[..., User], typed: str
+) -> None:
+    """An account made before the rule, or behind the forms' back."""
+    make_user("system")
+    make_user("deleted_user")
+    client = Client()
+
+    response = log_in(client, typed, PASSWORD)
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [GENERIC_LOGIN_ERROR]
+    assert logged_in_user_id(client) is None
+
+
+@pytest.mark.parametrize("name", ["novak", "sysadmin2", "deleted-user-fan", "adm"])
+def test_names_that_merely_contain_a_reserved_word_are_fine(name: str, db) -> None:
+    response = sign_up(Client(), username=name)
+
+    assert response.status_code == 302
+
+
+# Email addresses are one account's (A1)
+
+
+@pytest.mark.parametrize("typed", ["alice@example.com", "ALICE@Example.COM"])
+def test_email_of_another_account_is_refused_at_sign_up(
+    make_user: Callable[..., User], typed: str
+) -> None:
+    make_user("alice", email="alice@example.com")
+    client = Client()
+
+    response = sign_up(client, email=typed)
+
+    assert response.status_code == 200
+    assert field_errors(response, "email") == [
+        "That email address belongs to another account."
+    ]
+    assert not User.objects.filter(username="dora").exists()
+
+
+def test_many_accounts_may_have_no_email(make_user: Callable[..., User]) -> None:
+    make_user("alice")
+    make_user("bob")
+
+    response = sign_up(Client(), email="")
+
+    assert response.status_code == 302
+    assert User.objects.filter(email="").count() == 3
+
+
+def test_database_refuses_a_second_account_with_the_same_email(
+    make_user: Callable[..., User],
+) -> None:
+    make_user("alice", email="alice@example.com")
+
+    with pytest.raises(IntegrityError):
+        make_user("bob", email="Alice@Example.com")
+
+
+# Passwords are hashed with Argon2 (A2)
+
+
+def test_production_settings_hash_new_passwords_with_argon2() -> None:
+    """The suite swaps in a fast hasher; the real settings must not."""
+    from nova_site import settings as production
+
+    assert production.PASSWORD_HASHERS[0] == (
+        "django.contrib.auth.hashers.Argon2PasswordHasher"
+    )
+
+
+@pytest.mark.django_db
+def test_sign_up_under_the_production_hashers_stores_an_argon2_hash(
+    settings,
+) -> None:
+    from nova_site import settings as production
+
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
+    client = Client()
+
+    sign_up(client)
+
+    user = User.objects.get(username="dora")
+    assert user.password.startswith("argon2$argon2id$")
+    assert user.check_password(PASSWORD)
+
+
+# Throttling failed log-ins (A2)
+
+LOCKED_OUT = "Too many failed log-in attempts. Wait 15 minutes, then try again."
+
+
+def fail_to_log_in(username: str, times: int, address: str = "127.0.0.1") -> None:
+    for _ in range(times):
+        response = Client(REMOTE_ADDR=address).post(
+            reverse("accounts:login"), {"username": username, "password": "wrong"}
+        )
+        assert response.status_code in (200, 429)
+
+
+def log_in_from(address: str, username: str, password: str) -> HttpResponse:
+    return Client(REMOTE_ADDR=address).post(
+        reverse("accounts:login"), {"username": username, "password": password}
+    )
+
+
+def test_four_failures_still_let_the_right_password_in(alice: User) -> None:
+    fail_to_log_in("alice", 4)
+
+    response = log_in_from("127.0.0.1", "alice", PASSWORD)
+
+    assert response.status_code == 302
+
+
+def test_after_five_failures_the_right_password_is_refused_with_a_message(
+    alice: User, caplog
+) -> None:
+    fail_to_log_in("alice", 5)
+    caplog.clear()
+
+    response = log_in_from("127.0.0.1", "alice", PASSWORD)
+
+    assert response.status_code == 429
+    assert response.context["form"].non_field_errors() == [LOCKED_OUT]
+    assert LOCKED_OUT in response.content.decode()
+    assert 'name="username"' in response.content.decode()
+    refusals = [r for r in caplog.records if "too many failures" in r.getMessage()]
+    assert [r.getMessage() for r in refusals] == [
+        f"log-in refused: too many failures user={alice.pk} address=127.0.0.1"
+    ]
+    assert PASSWORD not in caplog.text
+
+
+def test_the_fifth_failure_already_says_to_wait(alice: User) -> None:
+    fail_to_log_in("alice", 4)
+
+    response = log_in_from("127.0.0.1", "alice", "wrong again")
+
+    assert response.status_code == 429
+    assert response.context["form"].non_field_errors() == [LOCKED_OUT]
+
+
+def test_an_account_is_locked_whatever_address_the_tries_come_from(
+    alice: User, bob: User
+) -> None:
+    for number in range(5):
+        fail_to_log_in("alice", 1, address=f"10.0.0.{number + 1}")
+
+    from_a_new_address = log_in_from("10.0.1.1", "alice", PASSWORD)
+    other_account = log_in_from("10.0.0.1", "bob", PASSWORD)
+
+    assert from_a_new_address.status_code == 429
+    assert other_account.status_code == 302
+
+
+def test_an_address_is_locked_whatever_accounts_it_tries(alice: User) -> None:
+    for name in ["bob", "carol", "dave", "erin", "frank"]:
+        fail_to_log_in(name, 1, address="10.0.0.9")
+
+    same_address = log_in_from("10.0.0.9", "alice", PASSWORD)
+    other_address = log_in_from("10.0.0.10", "alice", PASSWORD)
+
+    assert same_address.status_code == 429
+    assert other_address.status_code == 302
+
+
+def test_failures_count_against_the_name_whatever_its_case(alice: User) -> None:
+    for number, typed in enumerate(["Alice", "ALICE", "alice", "aLiCe", "alicE"]):
+        fail_to_log_in(typed, 1, address=f"10.0.2.{number}")
+
+    response = log_in_from("10.0.3.1", "alice", PASSWORD)
+
+    assert response.status_code == 429
+
+
+def test_a_success_forgets_the_accounts_failures(alice: User) -> None:
+    fail_to_log_in("alice", 4)
+    assert log_in_from("127.0.0.1", "alice", PASSWORD).status_code == 302
+
+    fail_to_log_in("alice", 4)
+    response = log_in_from("127.0.0.1", "alice", PASSWORD)
+
+    assert response.status_code == 302
+
+
+def test_a_success_on_ones_own_account_does_not_forget_guesses_at_others(
+    make_user: Callable[..., User],
+) -> None:
+    """Logging in to one's own account between guesses must not reset the
+    address's count."""
+    make_user("mallory")
+    for name in ["bob", "carol", "dave", "erin"]:
+        fail_to_log_in(name, 1, address="10.0.0.66")
+    assert log_in_from("10.0.0.66", "mallory", PASSWORD).status_code == 302
+
+    fail_to_log_in("frank", 1, address="10.0.0.66")
+    response = log_in_from("10.0.0.66", "mallory", PASSWORD)
+
+    assert response.status_code == 429
+
+
+def test_the_lock_ends_fifteen_minutes_after_the_last_failure(alice: User) -> None:
+    fail_to_log_in("alice", 5)
+    assert log_in_from("127.0.0.1", "alice", PASSWORD).status_code == 429
+
+    AccessAttempt.objects.update(
+        attempt_time=timezone.now() - timedelta(minutes=15, seconds=1)
+    )
+    response = log_in_from("127.0.0.1", "alice", PASSWORD)
+
+    assert response.status_code == 302
+
+
+def test_tries_while_locked_do_not_extend_the_lock(alice: User) -> None:
+    fail_to_log_in("alice", 5)
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=14))
+    fail_to_log_in("alice", 3)
+
+    AccessAttempt.objects.update(
+        attempt_time=F("attempt_time") - timedelta(minutes=1, seconds=1)
+    )
+    response = log_in_from("127.0.0.1", "alice", PASSWORD)
+
+    assert response.status_code == 302
+
+
+def test_wrong_current_passwords_on_the_profile_count_as_failed_log_ins(
+    alice: User, client_for: Callable[[User], Client]
+) -> None:
+    client = client_for(alice)
+    url = reverse("accounts:change_contact")
+    data = {"email": "", "phone": "", "current_password": "guess"}
+    for _ in range(5):
+        client.post(url, data)
+
+    response = client.post(url, {**data, "current_password": PASSWORD})
+
+    assert response.status_code == 400
+    assert response.context["contact_form"].errors["current_password"] == [LOCKED_OUT]

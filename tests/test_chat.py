@@ -294,8 +294,8 @@ def test_open_chat_query_count_does_not_grow_with_history(
     client.get(reverse("chat:detail", args=[private_chat.pk]))  # read them all
 
     # session, user, access, mark read (2), list (3), header (3),
-    # history, sender remarks, unread total, requests
-    with django_assert_num_queries(15):
+    # history, sender remarks, read marks, hidden, unread total, requests
+    with django_assert_num_queries(17):
         client.get(reverse("chat:detail", args=[private_chat.pk]))
 
 

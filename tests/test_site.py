@@ -16,7 +16,7 @@ from django.urls import reverse
 from accounts.models import User
 from chat.actions import do_send_message
 from chat.models import Membership, Message
-from tests.conftest import PASSWORD, befriend, membership, run_at_once
+from tests.conftest import befriend, membership, run_at_once
 
 
 def test_staff_user_sees_every_model_in_the_admin(make_user, client_for) -> None:
@@ -62,7 +62,7 @@ def test_pages_give_htmx_the_csrf_token(alice: User, client_for) -> None:
 
 def test_post_without_csrf_token_is_refused(private_chat, alice: User) -> None:
     client = Client(enforce_csrf_checks=True)
-    client.login(username="alice", password=PASSWORD)
+    client.force_login(alice)
     url = reverse("chat:send", args=[private_chat.pk])
     data = {"body": "hi", "client_token": str(uuid.uuid4())}
 

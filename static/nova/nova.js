@@ -14,9 +14,29 @@
   let sendAfterSwap = false;
   let readTimer = null;
   let catchUpTimer = null;
+  let typingSentAt = 0;
+  const typistTimers = new Map();
+  // A page of history on its way into the list, and where the reader
+  // was (M7).
+  let historySwap = null;
 
   function openMessageList() {
     return document.querySelector("[data-message-list]");
+  }
+
+  // A list opened at an older message stops short of the newest: live
+  // messages do not belong at its end until paging reaches the newest.
+  function isDetached(list) {
+    return list.hasAttribute("data-detached");
+  }
+
+  // Paging newer reached the newest message: the list takes the id that
+  // live messages are pushed to, and catches up on any that came since.
+  function attachLive(list) {
+    list.removeAttribute("data-detached");
+    list.id = "messages-" + list.dataset.chatId;
+    advanceCursor(list);
+    catchUp(false);
   }
 
   // The newest message up to which the open list misses nothing. It moves
@@ -112,7 +132,8 @@
     catchUpTimer = setTimeout(function () {
       catchUpTimer = null;
       if (!socket) return; // the next connection catches up anyway
-      const list = openMessageList();
+      let list = openMessageList();
+      if (list && isDetached(list)) list = null;
       if (afterGap && !(list && advanceCursor(list))) return;
       socket.send(JSON.stringify({
         action: "catch_up",
@@ -122,11 +143,150 @@
     }, afterGap ? 500 : 0);
   }
 
+  // Day separators in the viewer's time zone (M3). The server draws them
+  // in its own zone for pages without scripts; here they are redrawn
+  // whenever the list changes (live messages, older pages, catch-ups).
+  function drawDays() {
+    const list = openMessageList();
+    if (!list) return;
+    list.querySelectorAll(":scope > .day-separator").forEach(function (el) {
+      el.remove();
+    });
+    let last = "";
+    list.querySelectorAll(":scope > .message[data-created]").forEach(function (item) {
+      const when = new Date(item.dataset.created);
+      if (isNaN(when) || when.toDateString() === last) return;
+      last = when.toDateString();
+      const separator = document.createElement("li");
+      separator.className = "day-separator";
+      const label = document.createElement("span");
+      label.textContent = when.toLocaleDateString([], {
+        weekday: "short", year: "numeric", month: "long", day: "numeric",
+      });
+      separator.appendChild(label);
+      item.before(separator);
+    });
+  }
+
   function refresh(root) {
     localiseTimes(root || document);
+    drawDays();
     syncTitle();
     markActiveRow();
   }
+
+  // The message menu (M4). Its button is a link to the message's page
+  // of actions; here it loads those actions into a menu beside it
+  // instead. Right click opens it too; Escape closes it, arrows move.
+  let openMenu = null;
+
+  function menuItems(menu) {
+    return Array.from(menu.querySelectorAll("[role=menuitem]"));
+  }
+
+  function closeMenu(focusButton) {
+    if (!openMenu) return;
+    const menu = openMenu;
+    const button = menu.previousElementSibling;
+    openMenu = null;
+    menu.hidden = true;
+    menu.replaceChildren();
+    button.setAttribute("aria-expanded", "false");
+    if (focusButton) button.focus();
+  }
+
+  function showMenu(button) {
+    closeMenu(false);
+    const menu = button.nextElementSibling;
+    openMenu = menu;
+    button.setAttribute("aria-expanded", "true");
+    htmx.ajax("GET", button.getAttribute("href"), { target: menu, swap: "innerHTML" })
+      .then(function () {
+        if (openMenu !== menu) return;
+        menu.hidden = false;
+        const first = menuItems(menu)[0];
+        if (first) first.focus();
+      });
+  }
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-message-menu]");
+    if (button) {
+      event.preventDefault();
+      if (openMenu === button.nextElementSibling) closeMenu(true);
+      else showMenu(button);
+    } else if (openMenu && !openMenu.contains(event.target)) {
+      closeMenu(false);
+    }
+  });
+
+  document.addEventListener("contextmenu", function (event) {
+    const message = event.target.closest(".message[data-message-id]");
+    // A link keeps the browser's own menu (open in a new tab, copy).
+    if (!message || event.target.closest("a[href]:not([data-message-menu])")) return;
+    const button = message.querySelector("[data-message-menu]");
+    if (!button) return;
+    event.preventDefault();
+    showMenu(button);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (!openMenu) return;
+    if (event.key === "Escape") {
+      event.preventDefault();
+      closeMenu(true);
+      return;
+    }
+    const items = menuItems(openMenu);
+    const moves = { ArrowDown: 1, ArrowUp: -1, Home: 0, End: 0 };
+    if (!items.length || !(event.key in moves)) return;
+    event.preventDefault();
+    let index = items.indexOf(document.activeElement);
+    if (event.key === "Home") index = 0;
+    else if (event.key === "End") index = items.length - 1;
+    else index = (index + moves[event.key] + items.length) % items.length;
+    items[index].focus();
+  });
+
+  // Whatever a menu item asked for, the menu has done its part.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (openMenu && openMenu.contains(event.detail.elt)) closeMenu(false);
+  });
+
+  // A reply's quote jumps to its original and marks it (M5). An original
+  // further back is looked for in older pages, a page at a time, up to
+  // a few; further still, the chat opens at it (its permalink).
+  const JUMP_PAGES = 10;
+  let pendingJump = null;
+
+  function jumpTo(id, permalink, pagesLeft) {
+    pendingJump = null;
+    const target = document.getElementById("message-" + id);
+    if (target) {
+      if (target.hidden) return; // deleted for this member: nothing to show
+      document.querySelectorAll(".message-focus").forEach(function (el) {
+        el.classList.remove("message-focus");
+      });
+      target.classList.add("message-focus");
+      target.scrollIntoView({ block: "center" });
+      return;
+    }
+    const list = openMessageList();
+    const older = list && list.querySelector("[data-history=older] a");
+    if (!older || pagesLeft <= 0) {
+      window.location.assign(permalink);
+      return;
+    }
+    pendingJump = { id: id, permalink: permalink, pagesLeft: pagesLeft - 1 };
+    htmx.trigger(older, "click");
+  }
+
+  document.addEventListener("click", function (event) {
+    const quote = event.target.closest("a[data-quote-of]");
+    if (!quote || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    jumpTo(Number(quote.dataset.quoteOf), quote.href, JUMP_PAGES);
+  });
 
   function showLiveState(state, words) {
     const status = document.getElementById("live-status");
@@ -134,6 +294,11 @@
     status.dataset.state = state;
     status.title = "Live updates: " + words;
     status.firstElementChild.textContent = "Live updates: " + words;
+    const banner = document.getElementById("offline-banner");
+    if (banner) {
+      banner.textContent = state === "closed"
+        ? "You are offline. Reconnecting…" : "";
+    }
   }
 
   function showError(text) {
@@ -220,7 +385,34 @@
     const field = event.target;
     if (!(field instanceof HTMLTextAreaElement) || !field.hasAttribute("data-enter-sends")) return;
     saveDraft(field);
+    reportTyping(field);
   });
+
+  // Tell the chat's other members that this person is typing (M10): at
+  // most one frame every three seconds, however fast they type. The
+  // server forgets it; their tabs drop the line after five silent seconds.
+  function reportTyping(field) {
+    const list = openMessageList();
+    if (!socket || !list || !field.value.trim()) return;
+    if (Date.now() - typingSentAt < 3000) return;
+    typingSentAt = Date.now();
+    socket.send(JSON.stringify({ action: "typing", chat: Number(list.dataset.chatId) }));
+  }
+
+  function showTypists(box, typists) {
+    typists.forEach(function (typist) {
+      typist.remove();
+      const current = document.getElementById(typist.id);
+      if (current) current.replaceWith(typist);
+      else box.appendChild(typist);
+      clearTimeout(typistTimers.get(typist.id));
+      typistTimers.set(typist.id, setTimeout(function () {
+        typistTimers.delete(typist.id);
+        const shown = document.getElementById(typist.id);
+        if (shown) shown.remove();
+      }, 5000));
+    });
+  }
 
   // The send form is replaced by the server's answer. Text typed while
   // the message was on its way is moved into the new form, not lost.
@@ -232,6 +424,11 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.target.id !== "send-form") return;
     const typed = event.detail.target.querySelector("textarea").value;
+    if (event.detail.requestConfig.elt.id !== "send-form") {
+      // Reply, or cancel a reply: a fresh form, the same draft.
+      draftText = typed;
+      return;
+    }
     const refused = event.detail.xhr.status === 422;
     if (refused || typed === sentText) {
       // Refused: the answer holds the sent text and its error; anything
@@ -258,6 +455,13 @@
     if (draftText !== null) field.value = draftText;
     draftText = null;
     saveDraft(field);
+    // Sent from a list opened further back: the new message is at the
+    // newest end, so go there to see it.
+    const list = openMessageList();
+    if (event.detail.xhr.status === 200 && list && isDetached(list)) {
+      window.location.assign(list.dataset.newestUrl);
+      return;
+    }
     field.focus();
     if (sendAfterSwap && field.value.trim()) field.form.requestSubmit();
     sendAfterSwap = false;
@@ -314,8 +518,19 @@
   // absence) is left to htmx to swap in.
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     const list = event.detail.target;
+    // A new avatar (A3) names every picture of its user; each keeps its
+    // own size and place and takes only the new address.
+    if (list.matches("img[data-avatar-of]")) {
+      list.src = event.detail.fragment.firstElementChild.getAttribute("src");
+      event.detail.shouldSwap = false;
+      return;
+    }
     if (list.hasAttribute("data-chat-list")) {
       fileRows(list, Array.from(event.detail.fragment.children));
+      return;
+    }
+    if (list.hasAttribute("data-typing")) {
+      showTypists(list, Array.from(event.detail.fragment.children));
       return;
     }
     if (!list.hasAttribute("data-message-list")) return;
@@ -374,8 +589,43 @@
   });
 
   document.addEventListener("htmx:wsAfterMessage", function () {
+    drawDays();
     syncTitle();
     markActiveRow();
+    reportRead();
+  });
+
+  // Older history replaces the "Older messages" link at the top of the
+  // list; keep the reader where they were. Newer history replaces the
+  // link at the bottom; once none is left the list has reached the newest.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const link = event.detail.target;
+    const list = link.closest && link.matches("[data-history]") &&
+      link.closest("[data-message-list]");
+    if (!list) return;
+    historySwap = { link: link, list: list, fromBottom: list.scrollHeight - list.scrollTop };
+  });
+
+  // htmx reports the swap on each new element; the first report does all.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!historySwap || event.detail.target !== historySwap.link) return;
+    const list = historySwap.list;
+    if (historySwap.link.dataset.history === "older") {
+      list.scrollTop = list.scrollHeight - historySwap.fromBottom;
+    }
+    historySwap = null;
+    localiseTimes(list);
+    drawDays();
+    if (pendingJump) {
+      const jump = pendingJump;
+      // Let htmx finish this swap before asking for the next page.
+      setTimeout(function () { jumpTo(jump.id, jump.permalink, jump.pagesLeft); }, 0);
+    }
+    if (isDetached(list) && !list.querySelector("[data-history=newer]")) {
+      attachLive(list);
+    } else {
+      advanceCursor(list);
+    }
     reportRead();
   });
 
@@ -388,7 +638,21 @@
   document.addEventListener("DOMContentLoaded", function () {
     refresh(document);
     restoreDraft();
+    // Dates asked for (jump to a date, search) mean this browser's days.
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    document.querySelectorAll("input[data-time-zone]").forEach(function (input) {
+      if (!input.value) input.value = zone;
+    });
     const list = openMessageList();
-    if (list && !window.location.hash) list.scrollTop = list.scrollHeight;
+    if (!list || window.location.hash) return;
+    const focus = list.dataset.focusId &&
+      document.getElementById("message-" + list.dataset.focusId);
+    if (focus) {
+      // A permalink or a date: show that message, marked (M8).
+      focus.classList.add("message-focus");
+      focus.scrollIntoView({ block: "center" });
+    } else {
+      list.scrollTop = list.scrollHeight;
+    }
   });
 })();

@@ -39,8 +39,8 @@ def test_deleted_account_leaves_its_friends_tabs_and_every_session_live(
 
     with without_reload(bob.page, bob_friends):
         alice.page.goto("/chats/")
-        alice.page.get_by_role("link", name=re.compile("^Your account")).click()
-        alice.page.get_by_label("Your password").fill(PASSWORD)
+        alice.page.get_by_title(re.compile("your profile$")).click()
+        alice.page.locator("#delete-current_password").fill(PASSWORD)
         alice.page.get_by_role("button", name="Delete my account").click()
 
         expect(alice.page).to_have_url(re.compile(r"/accounts/login/"))
