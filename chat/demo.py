@@ -1,6 +1,7 @@
 """Demo data (O6): a dozen people who are friends, sorted into friend
-groups, two group chats with roles, and a few hundred messages read up to
-different points, so a newcomer sees Nova alive at once.
+groups, two group chats with roles, and a few hundred messages, some of
+them replies, read up to different points, so a newcomer sees Nova alive
+at once.
 
 It lives in ``chat``, the app that can reach every other. It fills only a
 database without accounts of real people, and the same seed gives the
@@ -11,6 +12,7 @@ relative to now, so the history always ends today).
 import logging
 import random
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -100,6 +102,17 @@ LINES = [
     "I've booked the table for six.",
     "Did you see the news about the new library?",
     "Sounds good to me 👍",
+]
+
+REPLIES = [
+    "Agreed!",
+    "Ha, yes 😄",
+    "Count me in.",
+    "I was about to say the same.",
+    "Not sure about that one…",
+    "Good point.",
+    "Thursday works for me.",
+    "I'll check and let you know.",
 ]
 
 GROUP_MESSAGES = 90
@@ -249,11 +262,23 @@ def _write_history(rng: random.Random, start: datetime) -> int:
         Message(chat_id=chat_id, sender_id=sender_id, body=body)
         for _, chat_id, sender_id, body in planned
     )
+
     # Creating a message stamps it with the present (auto_now_add), so
-    # the times of the past are written afterwards.
+    # the times of the past are written afterwards. About one message in
+    # six answers one of the last few before it in its chat (M5).
+    earlier: dict[int, list[Message]] = defaultdict(list)
     for message, (at, *_) in zip(messages, planned, strict=True):
         message.created = at
-    Message.objects.bulk_update(messages, ["created"], batch_size=500)
+        recent = earlier[message.chat_id][-8:]
+        if recent and rng.random() < 1 / 6:
+            original = rng.choice(recent)
+            message.reply_to = original
+            message.body = rng.choice(REPLIES)
+            original.reply_count += 1
+        earlier[message.chat_id].append(message)
+    Message.objects.bulk_update(
+        messages, ["created", "reply_to", "body", "reply_count"], batch_size=500
+    )
     for chat in Chat.objects.all():
         newest = chat.messages.order_by("-pk").first()
         if newest is not None:

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.db.models import Count, F
 
 from accounts.models import User
 from chat.demo import DEMO_PASSWORD, PEOPLE, load_demo
@@ -56,6 +57,15 @@ def test_demo_fills_an_empty_database_with_what_it_advertises() -> None:
         times = list(chat.messages.order_by("pk").values_list("created", flat=True))
         assert times == sorted(times)
         assert chat.last_message_id == chat.messages.order_by("-pk").first().pk
+    # Replies answer an earlier message of their own chat, and each
+    # original counts its replies.
+    replies = Message.objects.filter(reply_to__isnull=False).select_related("reply_to")
+    assert 30 <= replies.count() <= 120
+    for reply in replies:
+        assert reply.reply_to.chat_id == reply.chat_id
+        assert reply.reply_to.pk < reply.pk
+    counted = Message.objects.annotate(n=Count("replies")).exclude(n=F("reply_count"))
+    assert not counted.exists()
     # Read state: most chats read, some with messages waiting.
     unread = Membership.objects.filter(unread_count__gt=0).count()
     assert 0 < unread < Membership.objects.count() / 2
