@@ -371,6 +371,7 @@ def read_marks(chat_id: int) -> ReadMarks:
 
 @dataclass(frozen=True)
 class Reader:
+    user_id: int
     name: str
     avatar_url: str
 
@@ -385,7 +386,10 @@ def readers(viewer: User, message: Message) -> list[Reader]:
         ).exclude(pk=message.sender_id or 0)
     )
     remarks = remarks_for([viewer.pk], [user.pk for user in users])
-    found = [Reader(_name(user, viewer.pk, remarks), user.avatar_url) for user in users]
+    found = [
+        Reader(user.pk, _name(user, viewer.pk, remarks), user.avatar_url)
+        for user in users
+    ]
     return sorted(found, key=lambda reader: reader.name.casefold())
 
 
