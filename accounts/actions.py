@@ -184,10 +184,10 @@ def do_delete_account(user: User, request: HttpRequest | None = None) -> None:
     The caller has confirmed the user's password, or is a moderator. In
     one transaction: the apps above end what the user took part in
     (``account_deleting``: friendships, requests, friend groups, private
-    chats and group memberships, the groups they own handed on), every
-    session of the user ends, and the user row goes; their sent messages
-    stay, with no sender ("Deleted user"). After commit, every open tab
-    of the user is logged out and the avatar file removed.
+    chats, group memberships and invitations, the groups they own handed
+    on), every session of the user ends, and the user row goes; their
+    sent messages stay, with no sender ("Deleted user"). After commit,
+    every open tab of the user is logged out and the avatar file removed.
 
     ``request`` is given only when the user deletes their own account: it
     leaves logged out. A moderator's request is not the user's.

@@ -1,8 +1,10 @@
 """Chats, memberships and messages for moderators (D1).
 
-Chats and memberships are shown, never edited here: a row deleted or
-changed behind the actions' back breaks what they keep whole (a private
-chat has its two friends, a group has one owner) and tells no open tab.
+Chats, memberships, announcements and invitations are shown, never
+edited here: a row deleted or changed behind the actions' back breaks
+what they keep whole (a private chat has its two friends, a group has
+one owner, an invitation moves through its states) and tells no open
+tab. Messages are removed with the "remove" action, never deleted.
 Changes to them go through the actions, as users make them; deleting a
 user in the admin runs account deletion, which hands their groups on.
 """
@@ -15,7 +17,14 @@ from django.http import HttpRequest
 
 from accounts.models import User
 from chat.actions import do_moderate_message
-from chat.models import Chat, HiddenMessage, Membership, Message
+from chat.models import (
+    Chat,
+    ChatAnnouncement,
+    ChatInvitation,
+    HiddenMessage,
+    Membership,
+    Message,
+)
 
 
 class ViewOnly:
@@ -34,7 +43,7 @@ class ViewOnly:
 class MembershipInline(ViewOnly, admin.TabularInline):
     model = Membership
     extra = 0
-    fields = ("user", "role", "joined", "unread_count", "muted", "pinned")
+    fields = ("user", "role", "nickname", "joined", "unread_count", "muted", "pinned")
     readonly_fields = fields
     ordering = ("joined", "pk")
 
@@ -82,6 +91,11 @@ class MessageAdmin(admin.ModelAdmin):
     actions = ["remove"]
     readonly_fields = ("status", "removed_by", "reply_count")
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting would leave holes in the members' histories and tell no
+        # tab; "remove" withdraws a message for everyone instead.
+        return False
+
     @admin.action(description="Remove selected messages for everyone")
     def remove(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         assert isinstance(request.user, User)
@@ -103,6 +117,23 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.display(description="text")
     def excerpt(self, message: Message) -> str:
         return message.body if len(message.body) <= 80 else message.body[:79] + "…"
+
+
+@admin.register(ChatAnnouncement)
+class ChatAnnouncementAdmin(ViewOnly, admin.ModelAdmin):
+    list_display = ("pk", "chat", "author", "created")
+    search_fields = ("body", "chat__name", "author__username")
+    raw_id_fields = ("chat", "author")
+    list_select_related = ("chat", "author")
+
+
+@admin.register(ChatInvitation)
+class ChatInvitationAdmin(ViewOnly, admin.ModelAdmin):
+    list_display = ("pk", "group_name", "invitee", "inviter", "state", "updated")
+    list_filter = ("state",)
+    search_fields = ("group_name", "invitee__username", "inviter__username")
+    raw_id_fields = ("chat", "inviter", "invitee", "decided_by")
+    list_select_related = ("invitee", "inviter")
 
 
 @admin.register(HiddenMessage)

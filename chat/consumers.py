@@ -39,7 +39,12 @@ MAX_ID = 2**63 - 1
 
 
 class FrameError(Exception):
-    """A frame the consumer cannot act on; the message goes back to the tab."""
+    """A frame the consumer cannot act on; the message goes back to the tab,
+    with ``html`` (fragments that set the tab right), if any."""
+
+    def __init__(self, message: str, html: str = "") -> None:
+        super().__init__(message)
+        self.html = html
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -100,7 +105,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             # One line per refused frame (L4); the text is ours, never the
             # frame's, so nothing a user typed reaches the log.
             logger.info("frame refused user=%s: %s", self.user.pk, error)
-            await self.send(text_data=_error_fragment(str(error)))
+            await self.send(text_data=_error_fragment(str(error)) + error.html)
 
     def _parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
         if text_data is None:
@@ -166,7 +171,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
             try:
                 membership = access_membership(self.user, chat_id)
             except Http404:
-                raise FrameError("You are not in that chat.") from None
+                # A tab left open while its user was removed from the
+                # chat (or it ended) learns it here: it stops offering to
+                # post. A stranger's tab has no such chat to change.
+                total = queries.unread_totals([self.user.pk])[self.user.pk]
+                gone = fragments.chat_gone(chat_id, None, total)
+                raise FrameError("You are not in that chat.", gone) from None
         return fragments.catch_up(queries.catch_up(self.user, membership, after_id))
 
     async def _session_still_valid(self) -> bool:

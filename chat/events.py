@@ -20,19 +20,29 @@ def message_sent(message_id: int) -> None:
     """Append a new message in every member's open tabs; move its chat row
     to the top and update unread counts everywhere (L2, L5). A reply also
     updates its original's reply count (M5)."""
+    live.send_html(_message_deliveries(message_id).items())
+
+
+def _message_deliveries(message_id: int | None) -> dict[int, str]:
+    """Each member's fragments for a new message: the message, its
+    original's reply count, their chat row and their unread total, each
+    distinct one rendered once."""
+    if message_id is None:
+        return {}
     message = (
         Message.objects.select_related("sender", "reply_to__sender")
         .filter(pk=message_id)
         .first()
     )
     if message is None:
-        return
+        return {}
     original = message.reply_to
     memberships = list(queries.memberships_for_rows().filter(chat_id=message.chat_id))
     rows = queries.membership_rows(memberships)
     member_ids = [m.user_id for m in memberships]
     named_ids = [m.sender_id for m in (message, original) if m and m.sender_id]
     remarks = remarks_for(member_ids, named_ids)
+    nicknames = _nicknames(memberships)
     totals = queries.unread_totals(member_ids)
     prev_id = queries.previous_message_id(message.chat_id, message.pk)
     marks = queries.ReadMarks.of(memberships)
@@ -42,13 +52,14 @@ def message_sent(message_id: int) -> None:
     message_html: dict[tuple[object, ...], str] = {}
     row_html: dict[queries.ChatRow, str] = {}
     total_html: dict[LiveCount, str] = {}
-    deliveries = []
+    deliveries = {}
     for row, membership in zip(rows, memberships, strict=True):
         item = queries.message_item(
             message,
             membership.user_id,
             remarks,
             prev_id,
+            nicknames,
             marks=marks,
             original=original,
         )
@@ -59,16 +70,18 @@ def message_sent(message_id: int) -> None:
             row_html[row] = fragments.chat_row(row)
         if total not in total_html:
             total_html[total] = fragments.unread_total(total)
-        deliveries.append(
-            (
-                membership.user_id,
-                message_html[item.variant]
-                + reply_count_html
-                + row_html[row]
-                + total_html[total],
-            )
+        deliveries[membership.user_id] = (
+            message_html[item.variant]
+            + reply_count_html
+            + row_html[row]
+            + total_html[total]
         )
-    live.send_html(deliveries)
+    return deliveries
+
+
+def _nicknames(memberships: list[Membership]) -> queries.Nicknames:
+    # A live event reads every member of the chat, nicknames included.
+    return {(m.chat_id, m.user_id): m.nickname for m in memberships if m.nickname}
 
 
 def message_withdrawn(message_id: int) -> None:
@@ -83,6 +96,7 @@ def message_withdrawn(message_id: int) -> None:
     rows = queries.membership_rows(memberships)
     member_ids = [m.user_id for m in memberships]
     remarks = remarks_for(member_ids, [message.sender_id] if message.sender_id else [])
+    nicknames = _nicknames(memberships)
     totals = queries.unread_totals(member_ids)
     prev_id = queries.previous_message_id(message.chat_id, message.pk)
     hidden_for = set(
@@ -102,7 +116,9 @@ def message_withdrawn(message_id: int) -> None:
         html = shared_html
         total = totals[membership.user_id]
         if membership.user_id not in hidden_for:
-            item = queries.message_item(message, membership.user_id, remarks, prev_id)
+            item = queries.message_item(
+                message, membership.user_id, remarks, prev_id, nicknames
+            )
             if item.variant not in message_html:
                 message_html[item.variant] = fragments.message_replaced(item)
             html = message_html[item.variant] + html
@@ -114,6 +130,96 @@ def message_withdrawn(message_id: int) -> None:
             (membership.user_id, html + row_html[row] + total_html[total])
         )
     live.send_html(deliveries)
+
+
+def group_changed(chat_id: int, line_id: int | None, gone_user_ids: list[int]) -> None:
+    """A group changed (C3-C8): every member's tabs get the system line, their
+    row and their group panel; those who are out get told so (C7)."""
+    deliveries = _message_deliveries(line_id)
+    for user_id, html in _panel_deliveries(chat_id).items():
+        deliveries[user_id] = deliveries.get(user_id, "") + html
+    for user_id, html in _gone_deliveries(chat_id, gone_user_ids, deleted=False):
+        deliveries[user_id] = html
+    live.send_html(deliveries.items())
+
+
+def group_deleted(
+    chat_id: int, member_ids: list[int], concerned_ids: list[int]
+) -> None:
+    """A group went (disbanded, or its last member left): its members' tabs
+    drop it and show it is gone; invitation boxes show it disbanded."""
+    deliveries = dict(_gone_deliveries(chat_id, member_ids, deleted=True))
+    for user_id, html in _box_deliveries(concerned_ids).items():
+        deliveries[user_id] = deliveries.get(user_id, "") + html
+    live.send_html(deliveries.items())
+
+
+def invitation_changed(
+    chat_id: int, line_id: int | None, concerned_ids: list[int]
+) -> None:
+    """An invitation moved on (C6): the invitee's and the inviter's boxes,
+    every member's panel (the approval queue), and the join line if any."""
+    deliveries = _message_deliveries(line_id)
+    for user_id, html in _panel_deliveries(chat_id).items():
+        deliveries[user_id] = deliveries.get(user_id, "") + html
+    for user_id, html in _box_deliveries(concerned_ids).items():
+        deliveries[user_id] = deliveries.get(user_id, "") + html
+    live.send_html(deliveries.items())
+
+
+def history_cleared(chat_id: int, user_id: int) -> None:
+    """Empty the history in every tab of the member who cleared it (C8)."""
+    membership = (
+        queries.memberships_for_rows().filter(chat_id=chat_id, user_id=user_id).first()
+    )
+    if membership is None:
+        return
+    [row] = queries.membership_rows([membership])
+    total = queries.unread_totals([user_id])[user_id]
+    live.send_html(
+        [
+            (
+                user_id,
+                fragments.empty_history(chat_id, membership.cleared_before_id)
+                + fragments.chat_row(row)
+                + fragments.unread_total(total),
+            )
+        ]
+    )
+
+
+def _panel_deliveries(chat_id: int) -> dict[int, str]:
+    # The panel shows each viewer their own role's controls and the names
+    # they see (remarks), so it is rendered per member.
+    return {
+        user_id: fragments.group_panel(panel)
+        for user_id, panel in queries.group_panels(chat_id).items()
+    }
+
+
+def _box_deliveries(user_ids: list[int]) -> dict[int, str]:
+    return {
+        user_id: fragments.invitation_box(box)
+        for user_id, box in queries.invitation_boxes(user_ids).items()
+    }
+
+
+def _gone_deliveries(
+    chat_id: int, user_ids: list[int], deleted: bool
+) -> list[tuple[int, str]]:
+    if not user_ids:
+        return []
+    totals = queries.unread_totals(user_ids)
+    gone_html: dict[LiveCount, str] = {}
+    deliveries = []
+    for user_id in user_ids:
+        total = totals.get(user_id)
+        if total is None:  # The account is gone too.
+            continue
+        if total not in gone_html:
+            gone_html[total] = fragments.chat_gone(chat_id, deleted, total)
+        deliveries.append((user_id, gone_html[total]))
+    return deliveries
 
 
 def message_hidden(message_id: int, user_id: int) -> None:
@@ -171,6 +277,12 @@ def read_states_changed(
     )
 
 
+def settings_saved(chat_id: int, user_id: int) -> None:
+    """Mute or pin changed (C8): the member's row moves or changes its badge
+    in every tab of theirs, and their unread total with it."""
+    _send_rows(chat_id, only_user_id=user_id)
+
+
 def _send_rows(chat_id: int, only_user_id: int | None = None) -> None:
     selected = queries.memberships_for_rows().filter(chat_id=chat_id)
     if only_user_id is not None:
@@ -212,10 +324,12 @@ def member_typing(membership: Membership) -> None:
         .values_list("user_id", flat=True)
     )
     remarks = remarks_for(others, [typist.pk])
+    chat_id = membership.chat_id
+    nicknames = {(chat_id, typist.pk): membership.nickname}
     html_by_name: dict[str, str] = {}
     deliveries = []
     for viewer_id in others:
-        name = remarks.get((viewer_id, typist.pk), typist.username)
+        name = queries.display_name(typist, viewer_id, remarks, nicknames, chat_id)
         if name not in html_by_name:
             html_by_name[name] = fragments.typing(membership.chat_id, typist.pk, name)
         deliveries.append((viewer_id, html_by_name[name]))

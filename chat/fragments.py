@@ -12,7 +12,9 @@ from chat.models import Message
 from chat.queries import (
     CatchUp,
     ChatRow,
+    GroupPanel,
     HistoryPage,
+    InvitationBox,
     MessageItem,
     ReadState,
     cursor,
@@ -75,6 +77,37 @@ def unread_total(total: LiveCount) -> str:
     return render_to_string("chat/_unread_total.html", {"total": total, "oob": True})
 
 
+def group_panel(panel: GroupPanel) -> str:
+    """One member's group panel (C4), its summary count and the chat's
+    name in the header, each swapped into place."""
+    return render_to_string(f"{PAGE}#group_panel_pushed", {"panel": panel})
+
+
+def invitation_box(box: InvitationBox) -> str:
+    """A user's invitation box (C6), swapped into place."""
+    return render_to_string(
+        f"{PAGE}#invitation_box", {"invitation_box": box, "oob": True}
+    )
+
+
+def chat_gone(chat_id: int, deleted: bool | None, total: LiveCount) -> str:
+    """For a member who is out of a group, or whose group went: its row
+    leaves their list, and an open tab of it can no longer post (C7).
+
+    ``deleted`` says whether the group went; None when it is not known
+    (a tab that was offline meanwhile asks about a chat it is not in).
+    """
+    context = {"chat_id": chat_id, "deleted": deleted, "total": total}
+    return render_to_string(f"{PAGE}#chat_gone", context)
+
+
+def empty_history(chat_id: int, cleared_before_id: int) -> str:
+    """The open chat's message list, emptied by "clear history" (C8)."""
+    page = HistoryPage(items=[], older_than=None, newer_than=None)
+    context = {"chat_id": chat_id, "page": page, "cursor": cleared_before_id}
+    return render_to_string(f"{PAGE}#message_list_pushed", context)
+
+
 def typing(chat_id: int, user_id: int, name: str) -> str:
     """The line "<name> is typing…" for the chat's typing area (M10)."""
     context = {"chat_id": chat_id, "user_id": user_id, "name": name}
@@ -128,6 +161,8 @@ def catch_up(state: CatchUp) -> list[str]:
                 "chat_rows": state.chat_rows,
                 "unread_total": state.unread_total,
                 "incoming_count": state.incoming_count,
+                "invitation_box": state.invitation_box,
+                "panel": state.panel,
             }
         frames.append(render_to_string(f"{PAGE}#catch_up", context))
     frames[0] += "".join(_refreshed(item) for item in state.refreshed)

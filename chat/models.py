@@ -51,6 +51,9 @@ class Chat(models.Model):
 class Membership(models.Model):
     """A user's place in a chat, with everything per user about it.
 
+    ``role`` matters in groups only (C5); a private chat's two members are
+    both plain members and no rule reads it.
+
     ``unread_count`` is the server's own count (M9): it rises as others
     post and drops to zero when the user reads, so every tab and device
     shows the same number.
@@ -71,6 +74,11 @@ class Membership(models.Model):
     last_read_message_id = models.BigIntegerField(default=0)
     muted = models.BooleanField(default=False)
     pinned = models.BooleanField(default=False)
+    # The name this member goes by in this group, for every member (C8).
+    nickname = models.CharField(max_length=32, blank=True)
+    # "Clear history" (C8): messages up to this id are hidden from this
+    # member alone, in the history, the chat-list preview and catch-ups.
+    cleared_before_id = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -171,6 +179,110 @@ class Message(models.Model):
     def accepts_replies(self) -> bool:
         """A member's message that is still shown can be answered (M5)."""
         return self.kind == self.Kind.TEXT and self.is_shown
+
+
+class ChatAnnouncement(models.Model):
+    """An announcement posted by a group's owner or an admin (C4, C5).
+
+    Kept apart from messages so the group panel can list every one of
+    them, newest first, however far back the history goes.
+    """
+
+    chat = models.ForeignKey(
+        Chat, on_delete=models.CASCADE, related_name="announcements"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    body = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["chat", "-id"])]
+
+    def __str__(self) -> str:
+        return f"Announcement {self.pk} in chat {self.chat_id}"
+
+
+class ChatInvitation(models.Model):
+    """A member's invitation of a friend into a group (C6).
+
+    The invitee answers first. After an accept, an inviter who is the
+    group's owner or an admin *at that moment* lets the invitee in at
+    once; otherwise the invitation waits for an owner or admin to approve
+    or refuse it. An inviter who has left or lost their role since counts
+    as a plain member: the invitation stays valid and needs approval.
+
+    At most one open invitation per (group, invitee), whatever the race.
+    A disbanded group leaves its invitations as ``disbanded`` (``chat`` is
+    then NULL and ``group_name`` names it).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for an answer"
+        AWAITING_APPROVAL = "awaiting_approval", "Waiting for approval"
+        JOINED = "joined", "Joined"
+        DECLINED = "declined", "Declined"
+        REFUSED = "refused", "Refused"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+        DISBANDED = "disbanded", "Group disbanded"
+
+    OPEN_STATES = (State.PENDING, State.AWAITING_APPROVAL)
+
+    chat = models.ForeignKey(
+        Chat,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations",
+    )
+    group_name = models.CharField(max_length=60)
+    inviter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(
+        max_length=20, choices=State.choices, default=State.PENDING
+    )
+    # Who approved or refused it (an owner or admin), if anyone did.
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chat", "invitee"],
+                condition=Q(state__in=["pending", "awaiting_approval"]),
+                name="chat_invitation_one_open_per_invitee",
+            ),
+        ]
+        indexes = [models.Index(fields=["invitee", "state"])]
+
+    def __str__(self) -> str:
+        return f"Invitation {self.pk} of {self.invitee_id} to {self.group_name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
 
 
 class HiddenMessage(models.Model):

@@ -6,16 +6,26 @@ number of chats, members or messages it is given.
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Lower
+from django.utils import timezone
 
 from accounts.live import LiveCount
 from accounts.models import User, default_avatar_url
-from chat.models import Chat, HiddenMessage, Membership, Message
+from chat.models import (
+    Chat,
+    ChatAnnouncement,
+    ChatInvitation,
+    HiddenMessage,
+    Membership,
+    Message,
+)
+from social.models import Friendship
 from social.queries import incoming_request_counts, remarks_for
 
 DELETED_USER = "Deleted user"
@@ -122,14 +132,48 @@ class MessageItem:
         return withdrawn_line(self.message, self.is_own, self.sender_name)
 
 
-def _name(
-    user: User | None, viewer_id: int, remarks: dict[tuple[int, int], str]
+Remarks = dict[tuple[int, int], str]
+Nicknames = dict[tuple[int, int], str]
+
+
+def display_name(
+    user: User | None,
+    viewer_id: int,
+    remarks: Remarks,
+    nicknames: Nicknames | None = None,
+    chat_id: int | None = None,
 ) -> str:
-    """The one name ``viewer_id`` sees for ``user``: their remark for a
-    friend, else the username."""
+    """The name ``viewer_id`` sees for ``user`` (S5, C8): the viewer's own
+    remark for a friend, else the user's nickname in this group, else
+    their username.
+
+    ``remarks`` maps (viewer, user) and ``nicknames`` (chat, user), as
+    ``remarks_for`` and ``nicknames_for`` return them.
+    """
     if user is None:
         return DELETED_USER
-    return remarks.get((viewer_id, user.pk), user.username)
+    remark = remarks.get((viewer_id, user.pk))
+    if remark:
+        return remark
+    if nicknames and chat_id is not None:
+        nickname = nicknames.get((chat_id, user.pk))
+        if nickname:
+            return nickname
+    return user.username
+
+
+def nicknames_for(chat_ids: Iterable[int], user_ids: Iterable[int]) -> Nicknames:
+    """Map ``(chat_id, user_id)`` to the user's nickname in that group, for
+    those who set one; one query (none when there is nothing to ask)."""
+    chat_ids, user_ids = list(chat_ids), list(user_ids)
+    if not chat_ids or not user_ids:
+        return {}
+    rows = (
+        Membership.objects.filter(chat_id__in=chat_ids, user_id__in=user_ids)
+        .exclude(nickname="")
+        .values_list("chat_id", "user_id", "nickname")
+    )
+    return {(chat_id, user_id): nickname for chat_id, user_id, nickname in rows}
 
 
 def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
@@ -166,19 +210,32 @@ def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
 
     named_ids |= {m.sender_id for m in last_visible.values() if m.sender_id}
     remarks = remarks_for(list(viewer_ids), list(named_ids))
+    previews = {m.pk: _preview_message(m, last_visible) for m in memberships}
+    # Names in group previews may be group nicknames.
+    group_senders = {
+        (m.chat_id, message.sender_id)
+        for m in memberships
+        if m.chat.kind == Chat.Kind.GROUP
+        and (message := previews[m.pk]) is not None
+        and message.sender_id
+    }
+    # A live event brings every member of the chat, so the nicknames are
+    # in hand; a chat list asks for those of the senders of its previews.
+    nicknames = {(m.chat_id, m.user_id): m.nickname for m in memberships if m.nickname}
+    known = {(m.chat_id, m.user_id) for m in memberships}
+    missing = group_senders - known
+    nicknames |= nicknames_for(
+        {chat_id for chat_id, _ in missing}, {sender_id for _, sender_id in missing}
+    )
 
     rows = []
     for membership in memberships:
         chat, viewer_id = membership.chat, membership.user_id
-        if chat.last_message_id == _last_visible_id(membership):
-            preview_message = chat.last_message
-        else:
-            preview_message = last_visible.get(_last_visible_id(membership) or 0)
         if chat.kind == Chat.Kind.PRIVATE:
             partner = next(
                 (u for u in members_by_chat[chat.pk] if u.pk != viewer_id), None
             )
-            title = _name(partner, viewer_id, remarks)
+            title = display_name(partner, viewer_id, remarks)
             avatar_url = partner.avatar_url if partner else default_avatar_url()
             partner_id = partner.pk if partner else None
         else:
@@ -192,7 +249,9 @@ def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
                 title=title,
                 avatar_url=avatar_url,
                 partner_id=partner_id,
-                preview=_preview(chat, preview_message, viewer_id, remarks),
+                preview=_preview(
+                    chat, previews[membership.pk], viewer_id, remarks, nicknames
+                ),
                 # Microseconds always, so the text sorts as the time does.
                 last_activity_iso=chat.last_activity.isoformat(timespec="microseconds"),
                 unread_count=membership.unread_count,
@@ -210,16 +269,28 @@ def _last_visible_id(membership: Membership) -> int | None:
     return last_visible_id
 
 
+def _preview_message(
+    membership: Membership, last_visible: dict[int, Message]
+) -> Message | None:
+    chat = membership.chat
+    if chat.last_message_id == _last_visible_id(membership):
+        return chat.last_message
+    return last_visible.get(_last_visible_id(membership) or 0)
+
+
 def _preview(
     chat: Chat,
     message: Message | None,
     viewer_id: int,
-    remarks: dict[tuple[int, int], str],
+    remarks: Remarks,
+    nicknames: Nicknames,
 ) -> str:
     if message is None:
         return ""
     if not message.is_shown:
-        sender_name = _name(message.sender, viewer_id, remarks)
+        sender_name = display_name(
+            message.sender, viewer_id, remarks, nicknames, chat.pk
+        )
         return withdrawn_line(message, message.sender_id == viewer_id, sender_name)
     text = " ".join(message.body.split())[:100]
     if message.kind == Message.Kind.SYSTEM:
@@ -227,7 +298,8 @@ def _preview(
     if message.sender_id == viewer_id:
         return f"You: {text}"
     if chat.kind == Chat.Kind.GROUP:
-        return f"{_name(message.sender, viewer_id, remarks)}: {text}"
+        name = display_name(message.sender, viewer_id, remarks, nicknames, chat.pk)
+        return f"{name}: {text}"
     return text
 
 
@@ -243,12 +315,14 @@ def withdrawn_line(message: Message, is_own: bool, sender_name: str) -> str:
 
 def memberships_for_rows() -> QuerySet[Membership]:
     """Memberships with what their chat-list rows show, ``last_visible_id``
-    included: the newest message of the chat the member has not deleted
-    for themself (the preview's)."""
+    included: the newest message of the chat the member may see, one they
+    neither deleted for themself nor cleared (the preview's)."""
     # The member's live_version comes in the same query as the row's data,
     # so the version a row carries never claims more than the row shows.
     newest_visible = (
-        Message.objects.filter(chat_id=OuterRef("chat_id"))
+        Message.objects.filter(
+            chat_id=OuterRef("chat_id"), pk__gt=OuterRef("cleared_before_id")
+        )
         .filter(
             ~Exists(
                 HiddenMessage.objects.filter(
@@ -293,8 +367,9 @@ def message_items(
 
     The messages must be consecutive in one chat, oldest first, with
     ``sender`` selected; ``prev_id`` is the id of the message before the
-    first of them. At most four queries, however many messages: the
-    originals they quote, remarks, read marks, and what the viewer hid.
+    first of them. At most five queries, however many messages: the
+    originals they quote, remarks, group nicknames, read marks, and what
+    the viewer hid.
     """
     messages = list(messages)
     if not messages:
@@ -304,6 +379,7 @@ def message_items(
     sender_ids = {m.sender_id for m in messages if m.sender_id}
     sender_ids |= {m.sender_id for m in originals.values() if m.sender_id}
     remarks = remarks_for([viewer.pk], list(sender_ids))
+    nicknames = nicknames_for([chat_id], sender_ids)
     marks = read_marks(chat_id)
     hidden = set(
         HiddenMessage.objects.filter(
@@ -319,6 +395,7 @@ def message_items(
                 viewer.pk,
                 remarks,
                 prev_id,
+                nicknames,
                 marks=marks,
                 original=originals.get(message.reply_to_id or 0),
                 hidden=message.pk in hidden,
@@ -379,16 +456,22 @@ class Reader:
 def readers(viewer: User, message: Message) -> list[Reader]:
     """The other members who have read ``message``, as ``viewer`` names
     them, in two queries (M3)."""
-    users = list(
-        User.objects.filter(
-            memberships__chat_id=message.chat_id,
-            memberships__last_read_message_id__gte=message.pk,
-        ).exclude(pk=message.sender_id or 0)
+    memberships = list(
+        Membership.objects.filter(
+            chat_id=message.chat_id, last_read_message_id__gte=message.pk
+        )
+        .exclude(user_id=message.sender_id or 0)
+        .select_related("user")
     )
-    remarks = remarks_for([viewer.pk], [user.pk for user in users])
+    remarks = remarks_for([viewer.pk], [m.user_id for m in memberships])
+    nicknames = {(m.chat_id, m.user_id): m.nickname for m in memberships}
     found = [
-        Reader(user.pk, _name(user, viewer.pk, remarks), user.avatar_url)
-        for user in users
+        Reader(
+            m.user_id,
+            display_name(m.user, viewer.pk, remarks, nicknames, m.chat_id),
+            m.user.avatar_url,
+        )
+        for m in memberships
     ]
     return sorted(found, key=lambda reader: reader.name.casefold())
 
@@ -396,16 +479,18 @@ def readers(viewer: User, message: Message) -> list[Reader]:
 def message_item(
     message: Message,
     viewer_id: int,
-    remarks: dict[tuple[int, int], str],
+    remarks: Remarks,
     prev_id: int,
+    nicknames: Nicknames | None = None,
     *,
     marks: ReadMarks | None = None,
     original: Message | None = None,
     hidden: bool = False,
 ) -> MessageItem:
-    """How ``viewer_id`` sees ``message``. ``marks`` (to show the read
-    state of the viewer's own messages) and ``original`` (the message it
-    replies to, with ``sender`` selected) come from the caller's queries."""
+    """How ``viewer_id`` sees ``message``. ``nicknames`` (of the group's
+    members), ``marks`` (to show the read state of the viewer's own
+    messages) and ``original`` (the message it replies to, with ``sender``
+    selected) come from the caller's queries."""
     sender = message.sender
     is_own = sender is not None and sender.pk == viewer_id
     shown_text = message.kind == Message.Kind.TEXT and message.is_shown
@@ -413,14 +498,18 @@ def message_item(
     if original is not None and shown_text:
         quote = Quote(
             message_id=original.pk,
-            sender_name=_name(original.sender, viewer_id, remarks),
+            sender_name=display_name(
+                original.sender, viewer_id, remarks, nicknames, message.chat_id
+            ),
             excerpt=quote_excerpt(original),
             status=original.status,
         )
     return MessageItem(
         message=message,
         is_own=is_own,
-        sender_name=_name(sender, viewer_id, remarks),
+        sender_name=display_name(
+            sender, viewer_id, remarks, nicknames, message.chat_id
+        ),
         sender_avatar_url=sender.avatar_url if sender else default_avatar_url(),
         prev_id=prev_id,
         hidden=hidden,
@@ -441,12 +530,14 @@ def reply_quote(viewer: User, chat_id: int, message_id: int | None) -> Quote | N
     )
     if original is None or not original.accepts_replies:
         return None
-    remarks = remarks_for(
-        [viewer.pk], [original.sender_id] if original.sender_id else []
-    )
+    named = [original.sender_id] if original.sender_id else []
+    remarks = remarks_for([viewer.pk], named)
+    nicknames = nicknames_for([chat_id], named)
     return Quote(
         message_id=original.pk,
-        sender_name=_name(original.sender, viewer.pk, remarks),
+        sender_name=display_name(
+            original.sender, viewer.pk, remarks, nicknames, chat_id
+        ),
         excerpt=quote_excerpt(original),
         status=original.status,
     )
@@ -474,9 +565,11 @@ def previous_message_id(chat_id: int, message_id: int) -> int:
 
 def history(membership: Membership) -> QuerySet[Message]:
     """Every message of the member's chat that the member may see, with
-    its sender: the one base of history pages, windows and search (M7, M8).
-    """
-    return Message.objects.filter(chat_id=membership.chat_id).select_related("sender")
+    its sender: the one base of history pages, windows, permalinks, search
+    and catch-ups (M7, M8). What they cleared (C8) is gone for them."""
+    return Message.objects.filter(
+        chat_id=membership.chat_id, pk__gt=membership.cleared_before_id
+    ).select_related("sender")
 
 
 @dataclass(frozen=True)
@@ -526,17 +619,22 @@ def history_page(
     """
     size = settings.NOVA_HISTORY_PAGE_SIZE
     messages = history(membership)
+    # What the member cleared (C8) starts their history: the first message
+    # after it names the clearing point as its predecessor, which is exact
+    # (clearing records the newest message id of its moment), and nothing
+    # older is offered.
+    floor = membership.cleared_before_id
     if after is not None:
         shown, newer = _first(messages.filter(pk__gt=after), size)
         prev_id = previous_message_id(membership.chat_id, shown[0].pk) if shown else 0
     elif around is not None:
         half = max(size // 2, 1)
-        shown, prev_id = _last(messages.filter(pk__lte=around), half)
+        shown, prev_id = _last(messages.filter(pk__lte=around), half, floor)
         later, newer = _first(messages.filter(pk__gt=around), size - half)
         shown += later
     else:
         older = messages if before is None else messages.filter(pk__lt=before)
-        shown, prev_id = _last(older, size)
+        shown, prev_id = _last(older, size, floor)
         # Only a page cut off by ``before`` may have newer messages.
         newer = before is not None and messages.filter(pk__gte=before).exists()
 
@@ -544,7 +642,7 @@ def history_page(
     last_id = shown[-1].pk if shown else (before or 1) - 1
     return HistoryPage(
         items=message_items(viewer, shown, prev_id),
-        older_than=shown[0].pk if shown and prev_id else None,
+        older_than=shown[0].pk if shown and prev_id > floor else None,
         newer_than=last_id if newer else None,
         focus_id=around,
     )
@@ -556,11 +654,13 @@ def _first(messages: QuerySet[Message], count: int) -> tuple[list[Message], bool
     return found[:count], len(found) > count
 
 
-def _last(messages: QuerySet[Message], count: int) -> tuple[list[Message], int]:
+def _last(
+    messages: QuerySet[Message], count: int, floor: int = 0
+) -> tuple[list[Message], int]:
     """The ``count`` newest of ``messages``, oldest first, and the id of
-    the one before them (0 if they start the chat)."""
+    the one before them (``floor`` if they start what the member sees)."""
     found = list(messages.order_by("-pk")[: count + 1])
-    prev_id = found[count].pk if len(found) > count else 0
+    prev_id = found[count].pk if len(found) > count else floor
     return found[:count][::-1], prev_id
 
 
@@ -606,6 +706,9 @@ class CatchUp:
     older_than: int | None
     unread_total: LiveCount
     incoming_count: LiveCount
+    invitation_box: "InvitationBox"
+    # The open chat's group panel, if it is a group (C4).
+    panel: "GroupPanel | None"
     # Messages the tab already shows whose look may have changed while
     # it was away: read by more, recalled, removed, deleted for the user.
     refreshed: tuple[MessageItem, ...] = ()
@@ -645,6 +748,10 @@ def catch_up(user: User, membership: Membership | None, after_id: int) -> CatchU
         older_than=older_than,
         unread_total=unread_totals([user.pk])[user.pk],
         incoming_count=incoming_request_counts([user.pk])[user.pk],
+        invitation_box=invitation_boxes([user.pk])[user.pk],
+        panel=group_panels(membership.chat_id, [user.pk]).get(user.pk)
+        if membership is not None and membership.chat.kind == Chat.Kind.GROUP
+        else None,
         refreshed=tuple(refreshed),
     )
 
@@ -654,12 +761,12 @@ def _refreshed_items(
 ) -> list[MessageItem]:
     """Of the newest page up to ``up_to_id`` (what a tab at that cursor
     shows, unless it scrolled further back), the messages whose look may
-    have changed since it was drawn (M3, M6), in six queries."""
+    have changed since it was drawn (M3, M6), in seven queries."""
     size = settings.NOVA_HISTORY_PAGE_SIZE
     found = list(
         history(membership).filter(pk__lte=up_to_id).order_by("-pk")[: size + 1]
     )
-    prev_id = found[size].pk if len(found) > size else 0
+    prev_id = found[size].pk if len(found) > size else membership.cleared_before_id
     return [
         item
         for item in message_items(user, reversed(found[:size]), prev_id)
@@ -682,19 +789,23 @@ def chat_title(membership: Membership) -> str:
     if other is None:
         return DELETED_USER
     remarks = remarks_for([membership.user_id], [other.user_id])
-    return _name(other.user, membership.user_id, remarks)
+    return display_name(other.user, membership.user_id, remarks)
 
 
 def sender_choices(membership: Membership) -> list[tuple[int, str]]:
-    """The chat's members as the member sees them, to filter by (M8)."""
-    members = [
-        m.user
-        for m in Membership.objects.filter(chat_id=membership.chat_id)
+    """The chat's members as the member names them, to filter by (M8)."""
+    members = list(
+        Membership.objects.filter(chat_id=membership.chat_id)
         .select_related("user")
         .order_by("user__username")
+    )
+    viewer_id = membership.user_id
+    remarks = remarks_for([viewer_id], [m.user_id for m in members])
+    nicknames = {(m.chat_id, m.user_id): m.nickname for m in members}
+    return [
+        (m.user_id, display_name(m.user, viewer_id, remarks, nicknames, m.chat_id))
+        for m in members
     ]
-    remarks = remarks_for([membership.user_id], [user.pk for user in members])
-    return [(user.pk, _name(user, membership.user_id, remarks)) for user in members]
 
 
 @dataclass(frozen=True)
@@ -748,8 +859,269 @@ def search_history(
     shown = hits[:size]
     sender_ids_shown = list({m.sender_id for m in shown if m.sender_id})
     remarks = remarks_for([viewer.pk], sender_ids_shown)
+    nicknames = nicknames_for([membership.chat_id], sender_ids_shown)
     # A hit stands alone: it names no predecessor (it joins no live list).
-    items = [message_item(message, viewer.pk, remarks, 0) for message in shown]
+    items = [
+        message_item(message, viewer.pk, remarks, 0, nicknames) for message in shown
+    ]
     return SearchPage(
         items=items, older_than=shown[-1].pk if len(hits) > size else None
     )
+
+
+# Groups (C3-C8).
+
+_ROLE_ORDER = {
+    Membership.Role.OWNER: 0,
+    Membership.Role.ADMIN: 1,
+    Membership.Role.MEMBER: 2,
+}
+
+
+@dataclass(frozen=True)
+class MemberEntry:
+    """One member of a group as one viewer sees them in the group panel."""
+
+    user_id: int
+    username: str
+    name: str
+    nickname: str
+    avatar_url: str
+    role: str
+    is_viewer: bool
+
+    @property
+    def role_label(self) -> str:
+        return Membership.Role(self.role).label
+
+
+@dataclass(frozen=True)
+class AnnouncementItem:
+    announcement_id: int
+    author_name: str
+    body: str
+    created_iso: str
+
+
+@dataclass(frozen=True)
+class InvitationItem:
+    """A group invitation as the viewer sees it, with what they may do."""
+
+    invitation_id: int
+    chat_id: int | None
+    group_name: str
+    invitee_name: str
+    inviter_name: str
+    decided_by_name: str
+    state: str
+    state_label: str
+    is_open: bool
+    viewer_is_invitee: bool
+    can_answer: bool
+    can_decide: bool
+    can_cancel: bool
+
+
+@dataclass(frozen=True)
+class GroupPanel:
+    """The group info panel (C4) as one member sees it: what every member
+    sees, and the controls their role allows (C5)."""
+
+    chat_id: int
+    name: str
+    viewer_id: int
+    viewer_role: str
+    members: tuple[MemberEntry, ...]
+    announcements: tuple[AnnouncementItem, ...]
+    invitations: tuple[InvitationItem, ...]
+    awaiting_count: int
+    # The viewer's friends who are not in the group: whom they may invite.
+    invitable: tuple[tuple[int, str], ...]
+    version: int
+
+    @property
+    def is_owner(self) -> bool:
+        return self.viewer_role == Membership.Role.OWNER
+
+    @property
+    def is_manager(self) -> bool:
+        return self.viewer_role in (Membership.Role.OWNER, Membership.Role.ADMIN)
+
+    @property
+    def others(self) -> tuple[MemberEntry, ...]:
+        return tuple(m for m in self.members if not m.is_viewer)
+
+
+def group_panels(
+    chat_id: int, viewer_ids: Iterable[int] | None = None
+) -> dict[int, GroupPanel]:
+    """The group panel of each viewer (every member when ``viewer_ids`` is
+    None), in six queries whatever the number of members or viewers."""
+    memberships = list(
+        Membership.objects.filter(chat_id=chat_id).select_related("chat", "user")
+    )
+    if not memberships:
+        return {}
+    chat = memberships[0].chat
+    memberships.sort(key=lambda m: (_ROLE_ORDER[Membership.Role(m.role)], m.joined))
+    member_ids = [m.user_id for m in memberships]
+    wanted = set(member_ids if viewer_ids is None else viewer_ids) & set(member_ids)
+    announcements = list(
+        ChatAnnouncement.objects.filter(chat_id=chat_id)
+        .select_related("author")
+        .order_by("-pk")
+    )
+    invitations = list(
+        ChatInvitation.objects.filter(
+            chat_id=chat_id, state__in=ChatInvitation.OPEN_STATES
+        )
+        .exclude(state=ChatInvitation.State.PENDING, created__lt=_expired_before())
+        .select_related("inviter", "invitee", "decided_by")
+        .order_by("pk")
+    )
+    named_ids = set(member_ids)
+    named_ids |= {a.author_id for a in announcements if a.author_id}
+    for invitation in invitations:
+        named_ids |= {invitation.invitee_id}
+        if invitation.inviter_id:
+            named_ids.add(invitation.inviter_id)
+    remarks = remarks_for(list(wanted), list(named_ids))
+    nicknames = {(chat_id, m.user_id): m.nickname for m in memberships if m.nickname}
+    invitable: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for friendship in (
+        Friendship.objects.filter(user_id__in=wanted, friend__is_active=True)
+        .exclude(friend_id__in=member_ids)
+        .select_related("friend")
+        .order_by(Lower("friend__username"))
+    ):
+        invitable[friendship.user_id].append(
+            (friendship.friend_id, friendship.remark or friendship.friend.username)
+        )
+
+    panels = {}
+    for viewer in memberships:
+        if viewer.user_id not in wanted:
+            continue
+        viewer_id = viewer.user_id
+
+        def name(user: User | None, viewer_id: int = viewer_id) -> str:
+            return display_name(user, viewer_id, remarks, nicknames, chat_id)
+
+        manager = viewer.role in (Membership.Role.OWNER, Membership.Role.ADMIN)
+        panels[viewer_id] = GroupPanel(
+            chat_id=chat_id,
+            name=chat.name,
+            viewer_id=viewer_id,
+            viewer_role=viewer.role,
+            members=tuple(
+                MemberEntry(
+                    user_id=m.user_id,
+                    username=m.user.username,
+                    name=name(m.user),
+                    nickname=m.nickname,
+                    avatar_url=m.user.avatar_url,
+                    role=m.role,
+                    is_viewer=m.user_id == viewer_id,
+                )
+                for m in memberships
+            ),
+            announcements=tuple(
+                AnnouncementItem(
+                    announcement_id=a.pk,
+                    author_name=name(a.author),
+                    body=a.body,
+                    created_iso=a.created.isoformat(),
+                )
+                for a in announcements
+            ),
+            invitations=tuple(
+                _invitation_item(i, viewer_id, name, manager) for i in invitations
+            ),
+            awaiting_count=sum(
+                i.state == ChatInvitation.State.AWAITING_APPROVAL for i in invitations
+            )
+            if manager
+            else 0,
+            invitable=tuple(invitable[viewer_id]),
+            version=viewer.user.live_version,
+        )
+    return panels
+
+
+def _invitation_item(
+    invitation: ChatInvitation,
+    viewer_id: int,
+    name: Callable[[User | None], str],
+    manager: bool,
+) -> InvitationItem:
+    state = ChatInvitation.State(invitation.state)
+    is_open = invitation.is_open
+    return InvitationItem(
+        invitation_id=invitation.pk,
+        chat_id=invitation.chat_id,
+        group_name=invitation.chat.name if invitation.chat else invitation.group_name,
+        invitee_name=name(invitation.invitee),
+        inviter_name=name(invitation.inviter),
+        decided_by_name=name(invitation.decided_by) if invitation.decided_by else "",
+        state=state,
+        state_label=state.label,
+        is_open=is_open,
+        viewer_is_invitee=invitation.invitee_id == viewer_id,
+        can_answer=state == ChatInvitation.State.PENDING
+        and invitation.invitee_id == viewer_id,
+        can_decide=state == ChatInvitation.State.AWAITING_APPROVAL and manager,
+        can_cancel=is_open and invitation.inviter_id == viewer_id,
+    )
+
+
+@dataclass(frozen=True)
+class InvitationBox:
+    """A user's invitations to groups and from them (C6): open ones and
+    those closed in the last ``NOVA_INVITATION_RECENT_DAYS``."""
+
+    received: tuple[InvitationItem, ...]
+    sent: tuple[InvitationItem, ...]
+    version: int
+
+
+def invitation_boxes(user_ids: Iterable[int]) -> dict[int, InvitationBox]:
+    """The invitation box of each user, in three queries."""
+    user_ids = list(user_ids)
+    since = timezone.now() - timedelta(days=settings.NOVA_INVITATION_RECENT_DAYS)
+    invitations = list(
+        ChatInvitation.objects.filter(
+            Q(invitee_id__in=user_ids) | Q(inviter_id__in=user_ids)
+        )
+        .filter(
+            Q(state__in=ChatInvitation.OPEN_STATES) | Q(updated__gte=since),
+        )
+        .exclude(state=ChatInvitation.State.PENDING, created__lt=_expired_before())
+        .select_related("chat", "inviter", "invitee", "decided_by")
+        .order_by("-updated", "-pk")
+    )
+    named_ids = {i.invitee_id for i in invitations}
+    named_ids |= {i.inviter_id for i in invitations if i.inviter_id}
+    named_ids |= {i.decided_by_id for i in invitations if i.decided_by_id}
+    remarks = remarks_for(user_ids, list(named_ids))
+    versions = dict(
+        User.objects.filter(pk__in=user_ids).values_list("pk", "live_version")
+    )
+    boxes = {}
+    for user_id in user_ids:
+
+        def name(user: User | None, viewer_id: int = user_id) -> str:
+            return display_name(user, viewer_id, remarks)
+
+        received = [i for i in invitations if i.invitee_id == user_id]
+        sent = [i for i in invitations if i.inviter_id == user_id]
+        boxes[user_id] = InvitationBox(
+            received=tuple(_invitation_item(i, user_id, name, False) for i in received),
+            sent=tuple(_invitation_item(i, user_id, name, False) for i in sent),
+            version=versions.get(user_id, 0),
+        )
+    return boxes
+
+
+def _expired_before() -> datetime:
+    # An unanswered invitation older than this has expired (chat.access).
+    return timezone.now() - timedelta(days=settings.NOVA_INVITATION_DAYS)

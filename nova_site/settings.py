@@ -240,6 +240,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Chat limits (PRODUCT.md M1, M7).
 NOVA_MESSAGE_MAX_LENGTH = 4000
 NOVA_HISTORY_PAGE_SIZE = 50
+# A group invitation nobody answers in this many days expires (C6), and
+# the invitation box shows closed invitations for this many days.
+NOVA_INVITATION_DAYS = 14
+NOVA_INVITATION_RECENT_DAYS = 3
 # A sender may recall a message this many seconds after sending it (M4).
 NOVA_RECALL_SECONDS = 120
 # A read pushes the new read state of at most this many of the newest

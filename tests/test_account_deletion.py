@@ -5,7 +5,6 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -16,14 +15,24 @@ from django.contrib.sessions.models import Session
 from django.db.models import Q
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.actions import do_delete_account
 from accounts.avatars import random_identicon
 from accounts.forms import WRONG_CURRENT_PASSWORD
 from accounts.models import User
-from chat.actions import do_hide_message, do_send_message
-from chat.models import Chat, Membership, Message
+from chat.access import GroupAction
+from chat.actions import (
+    do_answer_invitation,
+    do_change_member,
+    do_create_group,
+    do_decide_invitation,
+    do_hide_message,
+    do_invite,
+    do_leave_group,
+    do_send_message,
+    do_update_member_settings,
+)
+from chat.models import Chat, ChatInvitation, Membership, Message
 from chat.queries import DELETED_USER
 from nova_site.asgi import application
 from social.actions import do_send_friend_request
@@ -31,25 +40,24 @@ from social.models import FriendGroup, FriendRequest, Friendship
 from tests.conftest import PASSWORD, befriend, membership, run_at_once
 
 
-def make_group(name: str, *members: tuple[User, str]) -> Chat:
-    """A group chat whose members joined a minute apart, in the order
-    given, each with the role given.
+def member(user: User, chat: Chat) -> Membership:
+    return membership(user, chat)
 
-    TODO(#5): make groups through the group actions once they exist.
-    """
-    start = timezone.now() - timedelta(days=1)
-    chat = Chat.objects.create(kind=Chat.Kind.GROUP, name=name, last_activity=start)
-    for minute, (user, role) in enumerate(members):
-        made = Membership.objects.create(chat=chat, user=user, role=role)
-        Membership.objects.filter(pk=made.pk).update(
-            joined=start + timedelta(minutes=minute)
-        )
-    return chat
+
+def invite_in(chat: Chat, inviter: User, invitee: User) -> ChatInvitation:
+    """``invitee`` accepts ``inviter``'s invitation; an owner lets them
+    straight in, a plain member's invitation waits for approval."""
+    invitation = do_invite(member(inviter, chat), invitee)
+    return do_answer_invitation(invitee, invitation.pk, accept=True)
 
 
 def post(user: User, chat: Chat, body: str) -> Message:
     message, _ = do_send_message(membership(user, chat), body, uuid.uuid4())
     return message
+
+
+def approve(chat: Chat, owner: User, invitation: ChatInvitation) -> None:
+    do_decide_invitation(owner, invitation.pk, approve=True)
 
 
 OWNER, ADMIN, MEMBER = (
@@ -80,6 +88,11 @@ class World:
     alone: Chat
     # Owned by erin, alice a member.
     as_member: Chat
+    # Owned by bob; carol's invitation of alice awaits bob's approval.
+    band: Chat
+    invitation_to_alice: ChatInvitation
+    # Alice's invitation of carol into with_admin, not answered yet.
+    invitation_from_alice: ChatInvitation
     alice_messages: list[Message]
     other_messages: list[Message]
     unrelated_request: FriendRequest
@@ -98,12 +111,25 @@ def world(make_user: Callable[..., User]) -> World:
     unrelated_request = do_send_friend_request(frank, erin, "").friend_request
     assert unrelated_request is not None
 
-    with_admin = make_group("Climbing", (alice, OWNER), (bob, MEMBER), (dave, ADMIN))
-    without_admin = make_group(
-        "Book club", (alice, OWNER), (carol, MEMBER), (erin, MEMBER)
+    # Groups through the group actions; everyone joins a moment after
+    # the one before, so ``joined`` follows the order below.
+    befriend(bob, dave), befriend(carol, erin), befriend(erin, bob)
+    with_admin = do_create_group(alice, "Climbing", [bob])
+    approve(with_admin, alice, invite_in(with_admin, bob, dave))
+    do_change_member(member(alice, with_admin), GroupAction.APPOINT_ADMIN, dave.pk)
+    without_admin = do_create_group(alice, "Book club", [carol])
+    approve(without_admin, alice, invite_in(without_admin, carol, erin))
+    alone = do_create_group(alice, "Notes", [bob])
+    do_leave_group(member(bob, alone), None)
+    as_member = do_create_group(erin, "Family", [bob])
+    approve(as_member, erin, invite_in(as_member, bob, alice))
+    do_update_member_settings(
+        member(alice, as_member), muted=False, pinned=False, nickname="Ally"
     )
-    alone = make_group("Notes", (alice, OWNER))
-    as_member = make_group("Family", (erin, OWNER), (alice, MEMBER), (bob, MEMBER))
+    band = do_create_group(bob, "Band", [carol])
+    invitation_to_alice = invite_in(band, carol, alice)
+    assert invitation_to_alice.state == ChatInvitation.State.AWAITING_APPROVAL
+    invitation_from_alice = do_invite(member(alice, with_admin), carol)
 
     alice_messages = [
         post(alice, alice_bob, "private to bob"),
@@ -130,6 +156,9 @@ def world(make_user: Callable[..., User]) -> World:
         without_admin,
         alone,
         as_member,
+        band,
+        invitation_to_alice,
+        invitation_from_alice,
         alice_messages,
         other_messages,
         unrelated_request,
@@ -229,6 +258,11 @@ def test_deleting_an_account_has_every_consequence_and_no_other(
         world.as_member.pk: "alice left the group",
     }
     assert not Membership.objects.filter(user_id=alice_id)
+    # Invitations to her go, the approval queue with them; the one she
+    # sent stays open, from nobody.
+    assert not ChatInvitation.objects.filter(invitee_id=alice_id)
+    from_alice = ChatInvitation.objects.get(pk=world.invitation_from_alice.pk)
+    assert (from_alice.inviter_id, from_alice.state) == (None, "pending")
     # Sent messages in groups stay, with no sender; nothing else changes.
     kept = Message.objects.filter(
         pk__in=[m.pk for m in world.alice_messages]
@@ -258,6 +292,47 @@ def test_members_see_the_deleted_users_messages_as_from_deleted_user(
     assert "to the climbers" in html
     assert ">alice<" not in html
     assert "alice left the group; dave is now the owner" in html
+
+
+def test_invitation_from_a_deleted_user_waits_for_the_new_owners_approval(
+    world: World,
+) -> None:
+    """An inviter who is gone counts as a plain member (C6): the invitee's
+    accept waits, and an owner or admin lets them in."""
+    do_delete_account(world.alice)
+    invitation_id = world.invitation_from_alice.pk
+
+    answered = do_answer_invitation(world.carol, invitation_id, accept=True)
+    queued = Membership.objects.filter(chat=world.with_admin, user=world.carol)
+    queued_before_approval = queued.exists()
+    decided = do_decide_invitation(world.dave, invitation_id, approve=True)
+
+    assert answered.state == ChatInvitation.State.AWAITING_APPROVAL
+    assert not queued_before_approval
+    assert decided.state == ChatInvitation.State.JOINED
+    assert role(world.with_admin, world.carol) == MEMBER
+    line = Chat.objects.select_related("last_message").get(pk=world.with_admin.pk)
+    assert line.last_message is not None
+    assert line.last_message.body == (
+        f"carol joined, invited by {DELETED_USER} and approved by dave"
+    )
+
+
+def test_approval_queue_drops_an_invitee_whose_account_is_deleted(
+    world: World,
+) -> None:
+    bob = logged_in(world.bob)
+    url = reverse("chat:detail", args=[world.band.pk])
+    queue_before = bob.get(url).text
+
+    do_delete_account(world.alice)
+    queue_after = bob.get(url).text
+
+    invitation = f'id="invitation-{world.invitation_to_alice.pk}"'
+    assert invitation in queue_before
+    assert "waiting for approval" in queue_before
+    assert invitation not in queue_after
+    assert "waiting for approval" not in queue_after
 
 
 def test_preview_of_a_deleted_users_last_message_says_deleted_user(
@@ -295,6 +370,8 @@ def test_profile_page_shows_the_deletion_form(alice: User) -> None:
     assert response.status_code == 200
     assert 'id="delete-current_password"' in response.text
     assert "Delete my account" in response.text
+    assert "group invitations you received go" in response.text
+    assert "invitations you sent stay open" in response.text
 
 
 def test_deletion_is_refused_by_get(alice: User) -> None:
@@ -371,6 +448,7 @@ def test_admin_confirmation_says_what_deleting_an_account_does(world: World) -> 
     assert page.status_code == 200
     assert "private chats are deleted" in page.text
     assert "longest-standing admin" in page.text
+    assert "group invitations they received go" in page.text
     assert 'name="post" value="yes"' in page.text
 
 
@@ -429,24 +507,36 @@ async def test_everyone_concerned_sees_the_deletion_live(world: World) -> None:
         assert "You have been logged out." in await tab.receive_from(timeout=2)
         assert (await tab.receive_output(timeout=2))["code"] == 4001
     # Friends: the friend leaves their list, the private chat their tabs,
-    # and each group they share with her shows that she left.
-    bob = await pushes(tabs["bob"], 4)
+    # and each group they share with her shows that she left. Every
+    # group an invitation of hers was in re-renders its members' panels
+    # (the approval queue) and the other party's invitation box.
+    to_alice = f'id="invitation-{world.invitation_to_alice.pk}"'
+    from_alice = f'id="invitation-{world.invitation_from_alice.pk}"'
+    bob = await pushes(tabs["bob"], 7)
     assert f'hx-swap-oob="delete:#friend-{alice_id}"' in bob
     assert f'hx-swap-oob="delete:#chat-row-{world.alice_bob.pk}"' in bob
     assert f'<section id="open-chat-{world.alice_bob.pk}"' in bob
     assert "alice left the group; dave is now the owner" in bob
     assert f'hx-swap-oob="beforeend:#messages-{world.as_member.pk}"' in bob
-    carol = await pushes(tabs["carol"], 3)
+    assert f'id="group-panel-{world.band.pk}"' in bob
+    assert to_alice not in bob
+    carol = await pushes(tabs["carol"], 5)
     assert f'hx-swap-oob="delete:#chat-row-{world.alice_carol.pk}"' in carol
     assert "alice left the group; carol is now the owner" in carol
-    # Open requests both ways close, with the badge.
-    dave = await pushes(tabs["dave"], 2)
+    assert 'id="invitation-box"' in carol
+    assert to_alice not in carol
+    assert from_alice in carol
+    assert f"{DELETED_USER}</span> invites you to" in carol
+    # Open requests both ways close, with the badge; the new owner's
+    # panel shows the open invitation alice sent.
+    dave = await pushes(tabs["dave"], 3)
     assert "delete:#friend-request-" in dave
     assert "alice left the group; dave is now the owner" in dave
+    assert from_alice in dave
     frank = await pushes(tabs["frank"], 1)
     assert "delete:#friend-request-" in frank
     assert f'hx-swap-oob="delete:#search-result-{alice_id}"' in frank
-    erin = await pushes(tabs["erin"], 2)
+    erin = await pushes(tabs["erin"], 3)
     for chat in (world.without_admin, world.as_member):
         assert f'hx-swap-oob="beforeend:#messages-{chat.pk}"' in erin
     # Her messages come to a tab that catches up as from "Deleted user".

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from chat.models import Chat, Membership
+from chat.models import Chat, Membership, Message
 from tests.conftest import PASSWORD, befriend
 
 
@@ -99,3 +99,18 @@ def test_admin_cannot_change_a_members_role(
 
 def test_chat_list_offers_no_delete_action(moderator: Client, group: Chat) -> None:
     assert "delete_selected" not in changelist(moderator)
+
+
+def test_message_list_offers_remove_but_no_delete(
+    moderator: Client, group: Chat
+) -> None:
+    """Messages are removed for everyone, never deleted as rows (D1)."""
+    message = Message.objects.create(chat=group, kind=Message.Kind.SYSTEM, body="hi")
+
+    page = moderator.get(reverse("admin:chat_message_changelist")).content.decode()
+    delete = moderator.get(reverse("admin:chat_message_delete", args=[message.pk]))
+
+    assert 'value="remove"' in page
+    assert "delete_selected" not in page
+    assert delete.status_code == 403
+    assert Message.objects.filter(pk=message.pk).exists()

@@ -177,17 +177,19 @@ def test_opening_and_paging_a_chat_take_constant_queries(
     url = reverse("chat:detail", args=[chat.pk])
     client.get(url)  # read them all
 
-    # session, user, access, history (4: the page and one more, sender
-    # remarks, read marks, hidden), mark read (savepoint, newest, lock,
-    # count, release), chat list (3: rows, previews, remarks), unread
-    # total, requests
-    with django_assert_num_queries(17):
+    # session, user, access, history (5: the page and one more, sender
+    # remarks, group nicknames, read marks, hidden), mark read (savepoint,
+    # newest, lock, count, release), chat list (4: rows, previews,
+    # remarks, the preview senders' nicknames), unread total, requests,
+    # invitation box (2), group panel (5: members, announcements,
+    # invitations, remarks, friends to invite)
+    with django_assert_num_queries(26):
         client.get(url)
-    # session, user, access, history (4), and whether anything is newer
-    with django_assert_num_queries(8):
+    # session, user, access, history (5), and whether anything is newer
+    with django_assert_num_queries(9):
         client.get(url, {"before": ids[-1]}, headers={"HX-Request": "true"})
-    # session, user, access, history (4), the page's predecessor
-    with django_assert_num_queries(8):
+    # session, user, access, history (5), the page's predecessor
+    with django_assert_num_queries(9):
         client.get(url, {"after": ids[0]}, headers={"HX-Request": "true"})
 
 

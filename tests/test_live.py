@@ -302,7 +302,7 @@ async def test_rolled_back_message_is_never_pushed(alice: User, bob: User) -> No
 
 
 def _group_chat(owner: User, members: list[User]) -> Chat:
-    """A group chat made directly: group actions come with issue #5."""
+    """A group chat made directly, without befriending every member first."""
     chat = Chat.objects.create(
         kind=Chat.Kind.GROUP, name="team", last_activity=timezone.now()
     )

@@ -715,10 +715,10 @@ def test_open_chat_with_replies_and_hidden_messages_has_constant_queries(
     client = client_for(alice)
     client.get(reverse("chat:detail", args=[private_chat.pk]))  # read them all
 
-    # session, user, access, history page, originals, remarks, read
-    # marks, hidden, mark read (4 with its savepoint), list (4: with the
-    # preview's fallback), unread total, requests
-    with django_assert_num_queries(19):
+    # session, user, access, history page, originals, remarks, nicknames,
+    # read marks, hidden, mark read (4 with its savepoint), list (4: with
+    # the preview's fallback), unread total, requests, invitation box (2)
+    with django_assert_num_queries(22):
         client.get(reverse("chat:detail", args=[private_chat.pk]))
 
 

@@ -196,9 +196,9 @@ def test_search_takes_constant_queries(
     client = client_for(alice)
 
     # session, user, access, senders (2: members, remarks), title (2:
-    # the other member, remarks), hits, hits' remarks, unread total,
-    # requests
-    with django_assert_num_queries(11):
+    # the other member, remarks), hits, hits' remarks and nicknames,
+    # unread total, requests
+    with django_assert_num_queries(12):
         search(client, private_chat, q="note 1")
 
 

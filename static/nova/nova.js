@@ -20,8 +20,14 @@
   // was (M7).
   let historySwap = null;
 
+  // The open chat's message list, unless the user is no longer in that
+  // chat (removed, left, disbanded: its composer says so, C7); such a
+  // list is history to look at, with nothing to read or catch up on.
   function openMessageList() {
-    return document.querySelector("[data-message-list]");
+    const list = document.querySelector("[data-message-list]");
+    if (!list) return null;
+    const composer = document.getElementById("composer-" + list.dataset.chatId);
+    return composer && composer.hasAttribute("data-chat-ended") ? null : list;
   }
 
   // A list opened at an older message stops short of the newest: live
