@@ -1,7 +1,7 @@
 """Demo data (O6): a dozen people who are friends, sorted into friend
-groups, two group chats with roles, and a few hundred messages, some of
-them replies, read up to different points, so a newcomer sees Nova alive
-at once.
+groups, two group chats with roles, announcements, nicknames and
+invitations, and a few hundred messages, some of them replies, read up
+to different points, so a newcomer sees Nova alive at once.
 
 It lives in ``chat``, the app that can reach every other. It fills only a
 database without accounts of real people, and the same seed gives the
@@ -24,8 +24,17 @@ from django.utils import timezone
 
 from accounts.avatars import identicon_png
 from accounts.models import User
-from chat.actions import do_mark_read
-from chat.models import Chat, Membership, Message
+from chat.access import GroupAction
+from chat.actions import (
+    do_answer_invitation,
+    do_change_member,
+    do_create_group,
+    do_invite,
+    do_mark_read,
+    do_post_announcement,
+    do_update_member_settings,
+)
+from chat.models import Chat, ChatAnnouncement, Membership, Message
 from social.actions import (
     default_friend_group,
     do_accept_friend_request,
@@ -71,10 +80,49 @@ FRIEND_GROUPS = {
     "noah": {"Books": ["lena", "yuki", "zara"]},
 }
 
-# Name, owner, admins, plain members; they joined in this order.
+
+@dataclass(frozen=True)
+class DemoGroup:
+    """A group chat as the demo makes it, through the group actions."""
+
+    name: str
+    owner: str
+    # The owner's friends it is created with, then who of them are admins.
+    friends: list[str]
+    admins: list[str]
+    # (admin, their friend): invited and accepted, so in at once.
+    joined: tuple[str, str]
+    # (plain member, their friend): accepted, waiting for approval.
+    awaiting_approval: tuple[str, str]
+    # (member, their friend): not answered yet.
+    pending: tuple[str, str]
+    announcement: str
+    nicknames: dict[str, str]
+
+
 GROUPS = [
-    ("Climbing club", "sofia", ["mei"], ["kwame", "lena", "tomas"]),
-    ("Book club", "zara", ["lena", "noah"], ["sofia", "ines", "yuki"]),
+    DemoGroup(
+        name="Climbing club",
+        owner="sofia",
+        friends=["mei", "kwame", "tomas"],
+        admins=["mei"],
+        joined=("mei", "lena"),
+        awaiting_approval=("tomas", "liam"),
+        pending=("mei", "yuki"),
+        announcement="The wall opens at seven on Thursdays. Bring your own chalk.",
+        nicknames={"kwame": "Spider Kwame"},
+    ),
+    DemoGroup(
+        name="Book club",
+        owner="zara",
+        friends=["lena", "noah", "sofia", "ines"],
+        admins=["lena", "noah"],
+        joined=("noah", "yuki"),
+        awaiting_approval=("ines", "arjun"),
+        pending=("lena", "mei"),
+        announcement="Next book: we vote on Sunday. Suggestions in the chat!",
+        nicknames={"zara": "Zara (host)"},
+    ),
 ]
 
 LINES = [
@@ -164,11 +212,13 @@ def load_demo() -> DemoSummary | None:
     with transaction.atomic():
         users = _make_people()
         friendships = _make_friends(users)
-        groups = _make_groups(users, start)
-        # Everything made so far happened at the start of the history.
+        groups = _make_groups(users)
+        # Everything made so far happened at the start of the history,
+        # in the order it was made (``joined`` ties fall back on the id).
         Message.objects.update(created=start)
         Chat.objects.update(created=start, last_activity=start)
-        Membership.objects.filter(chat__kind=Chat.Kind.PRIVATE).update(joined=start)
+        Membership.objects.update(joined=start)
+        ChatAnnouncement.objects.update(created=start)
         messages = _write_history(rng, start)
         _read_up_to_somewhere(rng)
     logger.info("demo loaded users=%s messages=%s", len(users), messages)
@@ -214,32 +264,38 @@ def _make_friends(users: dict[str, User]) -> int:
     return len(pairs)
 
 
-def _make_groups(users: dict[str, User], start: datetime) -> list[Chat]:
-    """The two group chats, members joined a minute apart.
-
-    TODO(#5): make groups, roles and announcements through the group
-    actions once they exist.
-    """
+def _make_groups(users: dict[str, User]) -> list[Chat]:
+    """The group chats, through the same actions members use: created
+    with friends, admins appointed, friends of members invited (one in,
+    one waiting for approval, one not answered), an announcement and a
+    nickname or two."""
     chats = []
-    for name, owner, admins, members in GROUPS:
-        chat = Chat.objects.create(kind=Chat.Kind.GROUP, name=name, last_activity=start)
-        joining = [(owner, Membership.Role.OWNER)]
-        joining += [(admin, Membership.Role.ADMIN) for admin in admins]
-        joining += [(member, Membership.Role.MEMBER) for member in members]
-        for minute, (username, role) in enumerate(joining):
-            membership = Membership.objects.create(
-                chat=chat, user=users[username], role=role
+    for group in GROUPS:
+        owner = users[group.owner]
+        chat = do_create_group(owner, group.name, [users[n] for n in group.friends])
+        for admin in group.admins:
+            do_change_member(
+                _membership(owner, chat), GroupAction.APPOINT_ADMIN, users[admin].pk
             )
-            Membership.objects.filter(pk=membership.pk).update(
-                joined=start + timedelta(minutes=minute)
+        invitations = [group.joined, group.awaiting_approval, group.pending]
+        for inviter, invitee in invitations:
+            invitation = do_invite(_membership(users[inviter], chat), users[invitee])
+            if (inviter, invitee) != group.pending:
+                do_answer_invitation(users[invitee], invitation.pk, accept=True)
+        do_post_announcement(_membership(owner, chat), group.announcement)
+        for name, nickname in group.nicknames.items():
+            do_update_member_settings(
+                _membership(users[name], chat),
+                muted=False,
+                pinned=False,
+                nickname=nickname,
             )
-        Message.objects.create(
-            chat=chat,
-            kind=Message.Kind.SYSTEM,
-            body=f"{owner} created the group with {', '.join(admins + members)}",
-        )
         chats.append(chat)
     return chats
+
+
+def _membership(user: User, chat: Chat) -> Membership:
+    return Membership.objects.select_related("chat", "user").get(user=user, chat=chat)
 
 
 def _write_history(rng: random.Random, start: datetime) -> int:

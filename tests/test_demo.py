@@ -9,8 +9,8 @@ from django.db import transaction
 from django.db.models import Count, F
 
 from accounts.models import User
-from chat.demo import DEMO_PASSWORD, PEOPLE, load_demo
-from chat.models import Chat, Membership, Message
+from chat.demo import DEMO_PASSWORD, GROUPS, PEOPLE, load_demo
+from chat.models import Chat, ChatInvitation, Membership, Message
 from social.models import FriendGroup, Friendship
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +51,30 @@ def test_demo_fills_an_empty_database_with_what_it_advertises() -> None:
         assert roles.count(Membership.Role.OWNER) == 1
         assert Membership.Role.ADMIN in roles
         assert Membership.Role.MEMBER in roles
+    # Made through the group actions: system lines, an announcement each,
+    # nicknames, and invitations in, waiting for approval and unanswered.
+    for group in GROUPS:
+        chat = groups.get(name=group.name)
+        lines = chat.messages.filter(kind=Message.Kind.SYSTEM).order_by("pk")
+        assert lines.first().body.startswith(f"{group.owner} created the group")
+        assert chat.announcements.get().body == group.announcement
+        nicknames = dict(
+            chat.memberships.exclude(nickname="").values_list(
+                "user__username", "nickname"
+            )
+        )
+        assert nicknames == group.nicknames
+        states = dict(
+            ChatInvitation.objects.filter(chat=chat).values_list(
+                "invitee__username", "state"
+            )
+        )
+        assert states == {
+            group.joined[1]: ChatInvitation.State.JOINED,
+            group.awaiting_approval[1]: ChatInvitation.State.AWAITING_APPROVAL,
+            group.pending[1]: ChatInvitation.State.PENDING,
+        }
+        assert chat.memberships.filter(user__username=group.joined[1]).exists()
     # A few hundred messages, in time order, each chat previewing its newest.
     assert 300 <= Message.objects.filter(kind=Message.Kind.TEXT).count() <= 500
     for chat in Chat.objects.all():
