@@ -370,7 +370,7 @@ def test_profile_page_shows_the_deletion_form(alice: User) -> None:
     assert response.status_code == 200
     assert 'id="delete-current_password"' in response.text
     assert "Delete my account" in response.text
-    assert "group invitations you received go" in response.text
+    assert "so do the group invitations you received" in response.text
     assert "invitations you sent stay open" in response.text
 
 
