@@ -39,6 +39,12 @@ bench: $(VENV)/.dev
 	  REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
 	  $(BIN)/python -m bench.run all
 
+## Fill a fresh database with demo people, friends, groups and history.
+demo: $(VENV)/.runtime
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py demo
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from accounts import events, live
 from accounts.avatars import random_identicon
 from accounts.models import User, UserSession
+from accounts.signals import account_deleting
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +176,45 @@ def do_reactivate_user(user: User) -> None:
     User.objects.filter(pk=user.pk).update(is_active=True)
     user.is_active = True
     logger.info("user reactivated user=%s", user.pk)
+
+
+def do_delete_account(user: User, request: HttpRequest | None = None) -> None:
+    """Delete ``user``'s account (A6; "Account deletion" in PRODUCT.md).
+
+    The caller has confirmed the user's password, or is a moderator. In
+    one transaction: the apps above end what the user took part in
+    (``account_deleting``: friendships, requests, friend groups, private
+    chats, group memberships and invitations, the groups they own handed
+    on), every session of the user ends, and the user row goes; their
+    sent messages stay, with no sender ("Deleted user"). After commit,
+    every open tab of the user is logged out and the avatar file removed.
+
+    ``request`` is given only when the user deletes their own account: it
+    leaves logged out. A moderator's request is not the user's.
+    """
+    with transaction.atomic():
+        # The same row lock social actions take on both users of a pair,
+        # so no request or friendship with this user lands half-way. A
+        # second deletion (two tabs, a moderator at the same moment)
+        # waits here and finds nothing left to do.
+        if User.objects.select_for_update().filter(pk=user.pk).exists():
+            _delete_locked_account(user)
+
+    if request is not None:
+        logout(request)
+
+
+def _delete_locked_account(user: User) -> None:
+    """The body of ``do_delete_account``; the caller holds the transaction
+    and the user's row lock."""
+    user_id = user.pk
+    account_deleting.send(sender=User, user=user)
+    sessions = do_end_sessions(user)
+    avatar = user.avatar
+    user.delete()
+
+    transaction.on_commit(partial(_delete_avatar_file, avatar.storage, avatar.name))
+    logger.info("account deleted user=%s sessions=%s", user_id, sessions)
 
 
 def _delete_avatar_file(storage: Storage, name: str) -> None:

@@ -247,3 +247,15 @@ class AvatarForm(forms.Form):
             return avatar_from_upload(upload, upload.size or 0)
         except AvatarError as error:
             raise ValidationError(str(error), code="invalid_image") from None
+
+
+class DeleteAccountForm(CurrentPasswordMixin):
+    """Delete the account (A6); asks for the current password."""
+
+    def __init__(
+        self, request: HttpRequest, user: User, *args: Any, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("auto_id", "delete-%s")
+        super().__init__(*args, **kwargs)
+        self.request, self.user = request, user
+        self.helper = _helper()

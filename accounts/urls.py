@@ -19,4 +19,5 @@ urlpatterns = [
         views.regenerate_avatar,
         name="regenerate_avatar",
     ),
+    path("profile/delete/", views.delete_account, name="delete_account"),
 ]

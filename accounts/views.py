@@ -26,6 +26,7 @@ from accounts.actions import (
     do_change_contact,
     do_change_password,
     do_change_username,
+    do_delete_account,
     do_log_in,
     do_log_out,
     do_log_out_everywhere,
@@ -36,6 +37,7 @@ from accounts.actions import (
 from accounts.forms import (
     AvatarForm,
     ContactForm,
+    DeleteAccountForm,
     LoginForm,
     PasswordForm,
     RegistrationForm,
@@ -143,6 +145,7 @@ def _profile_page(
         "contact_form": ContactForm(request, user),
         "password_form": PasswordForm(request, user),
         "avatar_form": AvatarForm(),
+        "delete_form": DeleteAccountForm(request, user),
         **forms,
     }
     return TemplateResponse(request, PROFILE, context, status=status)
@@ -255,6 +258,22 @@ def regenerate_avatar(request: AuthedRequest) -> HttpResponse:
     do_regenerate_avatar(user)
     messages.success(request, "Here is a new random picture.")
     return _avatar_answer(request)
+
+
+@require_POST
+@login_required
+def delete_account(request: AuthedRequest) -> HttpResponse:
+    """Delete the signed-in user's account once the password is right (A6).
+    A wrong one changes nothing and says so on the profile page."""
+    user = request.user
+    form = DeleteAccountForm(request, user, request.POST)
+    if not form.is_valid():
+        return _profile_page(request, status=400, delete_form=form)
+
+    do_delete_account(user, request)
+
+    messages.success(request, "Your account has been deleted.")
+    return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
 @require_GET

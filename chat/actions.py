@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -813,6 +813,114 @@ def do_end_invitations_between(user: User, other: User) -> None:
             user.pk,
             other.pk,
             len(invitations),
+        )
+
+
+def do_remove_deleted_account(user: User) -> None:
+    """Take an account being deleted out of every chat and invitation (A6).
+
+    Its private chats are deleted with their messages, and the partner's
+    tabs drop them. It leaves each group as ``do_leave_group`` would, with
+    a system line; a group it owns passes to the longest-standing admin,
+    else the longest-standing member (``joined``, then id), and is deleted
+    only when nobody else is in it. Its messages in groups stay; deleting
+    the user row leaves their sender NULL ("Deleted user").
+
+    Invitations to it go with the user row; the members' approval queues
+    and the inviters' boxes are told. Invitations it sent stay open with
+    the inviter NULL, so after an accept they wait for an owner or admin
+    (``_inviter_decides``), as when an inviter leaves.
+
+    Runs inside ``accounts.actions.do_delete_account`` (through the
+    ``account_deleting`` signal), which holds the transaction and deletes
+    the user row afterwards.
+    """
+    memberships = list(
+        Membership.objects.filter(user=user).select_related("chat", "user")
+    )
+    invitations = ChatInvitation.objects.filter(
+        Q(invitee=user) | Q(inviter=user, state__in=ChatInvitation.OPEN_STATES)
+    ).exclude(chat=None)
+    # Lock every chat concerned in id order, as each group action locks
+    # its one: a message or a change meanwhile comes before ours.
+    chat_ids = {m.chat_id for m in memberships}
+    chat_ids |= set(invitations.values_list("chat_id", flat=True))
+    chats = Chat.objects.select_for_update().filter(pk__in=chat_ids).order_by("pk")
+    locked = {chat.pk: chat for chat in chats}
+
+    private = [m for m in memberships if m.chat.kind == Chat.Kind.PRIVATE]
+    partners = list(
+        Membership.objects.filter(chat_id__in=[m.chat_id for m in private])
+        .exclude(user=user)
+        .values_list("chat_id", "user_id")
+    )
+    Chat.objects.filter(pk__in=[m.chat_id for m in private]).delete()
+    bump_live_version(user_id for _, user_id in partners)
+    for chat_id, partner_id in partners:
+        transaction.on_commit(partial(events.chat_ended, chat_id, [partner_id]))
+
+    groups = [m for m in memberships if m.chat.kind == Chat.Kind.GROUP]
+    for membership in sorted(groups, key=lambda m: m.chat_id):
+        membership.chat = locked[membership.chat_id]
+        _leave_group_for_good(membership)
+
+    # After the groups: one it was alone in has ended its invitations.
+    _tell_invitations_of_deleted(user, invitations)
+
+    logger.info(
+        "chats left by a deleted account user=%s private=%s groups=%s",
+        user.pk,
+        len(private),
+        len(groups),
+    )
+
+
+def _leave_group_for_good(membership: Membership) -> None:
+    """Take a deleted account's membership out of its locked group; an
+    owner's group passes on first, or goes when nobody else is left."""
+    chat, username = membership.chat, membership.user.username
+    others = Membership.objects.filter(chat=chat).exclude(pk=membership.pk)
+    text = f"{username} left the group"
+    if membership.role == Membership.Role.OWNER:
+        longest_standing = others.select_related("user").order_by("joined", "pk")
+        successor = (
+            longest_standing.filter(role=Membership.Role.ADMIN).first()
+            or longest_standing.first()
+        )
+        if successor is None:
+            logger.info("group deleted with its last member chat=%s", chat.pk)
+            _delete_group(chat, [membership.user_id])
+            return
+        _set_role(successor, Membership.Role.OWNER)
+        text += f"; {successor.user.username} is now the owner"
+        logger.info("group passed on chat=%s owner=%s", chat.pk, successor.user_id)
+
+    membership.delete()
+    line = _system_line(chat, text)
+    _group_changed(chat, line, [membership.user_id])
+
+
+def _tell_invitations_of_deleted(
+    user: User, invitations: QuerySet[ChatInvitation]
+) -> None:
+    """Tell each group's members (approval queue) and the other party of
+    each invitation (their box) that the deleted account's invitations
+    changed. The caller holds the groups' locks."""
+    concerned_by_chat: dict[int, set[int]] = {}
+    for chat_id, inviter_id, invitee_id in invitations.values_list(
+        "chat_id", "inviter_id", "invitee_id"
+    ):
+        other = invitee_id if inviter_id == user.pk else inviter_id
+        concerned = concerned_by_chat.setdefault(chat_id, set())
+        if other is not None:
+            concerned.add(other)
+    for chat_id, concerned in sorted(concerned_by_chat.items()):
+        member_ids = Membership.objects.filter(chat_id=chat_id).values_list(
+            "user_id", flat=True
+        )
+        bump_live_version(concerned | set(member_ids))
+        transaction.on_commit(
+            partial(events.invitation_changed, chat_id, None, sorted(concerned))
         )
 
 

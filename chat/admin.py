@@ -1,5 +1,18 @@
+"""Chats, memberships and messages for moderators (D1).
+
+Chats, memberships, announcements and invitations are shown, never
+edited here: a row deleted or changed behind the actions' back breaks
+what they keep whole (a private chat has its two friends, a group has
+one owner, an invitation moves through its states) and tells no open
+tab. Messages are removed with the "remove" action, never deleted.
+Changes to them go through the actions, as users make them; deleting a
+user in the admin runs account deletion, which hands their groups on.
+"""
+
+from typing import Any
+
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from accounts.models import User
@@ -14,37 +27,50 @@ from chat.models import (
 )
 
 
-class MembershipInline(admin.TabularInline):
+class ViewOnly:
+    """Admin pages that show rows and change none."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class MembershipInline(ViewOnly, admin.TabularInline):
     model = Membership
     extra = 0
-    raw_id_fields = ("user",)
-    fields = (
-        "user",
-        "role",
-        "nickname",
-        "unread_count",
-        "muted",
-        "pinned",
-        "joined",
-    )
-    readonly_fields = ("joined",)
+    fields = ("user", "role", "nickname", "joined", "unread_count", "muted", "pinned")
+    readonly_fields = fields
+    ordering = ("joined", "pk")
 
 
 @admin.register(Chat)
-class ChatAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "kind", "created", "last_activity")
+class ChatAdmin(ViewOnly, admin.ModelAdmin):
+    list_display = ("__str__", "kind", "member_count", "created", "last_activity")
     list_filter = ("kind",)
     search_fields = ("name",)
     inlines = [MembershipInline]
-    raw_id_fields = ("last_message",)
+    fields = ("kind", "name", "created", "last_activity", "last_message")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Chat]:
+        chats: QuerySet[Chat] = super().get_queryset(request)
+        return chats.annotate(member_count=Count("memberships"))
+
+    @admin.display(description="members", ordering="member_count")
+    def member_count(self, chat: Chat) -> int:
+        return chat.member_count  # type: ignore[attr-defined, no-any-return]
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ("user", "chat", "role", "unread_count", "joined")
     list_filter = ("role",)
     search_fields = ("user__username", "chat__name")
-    raw_id_fields = ("user", "chat")
     list_select_related = ("user", "chat")
 
 
@@ -64,6 +90,11 @@ class MessageAdmin(admin.ModelAdmin):
     date_hierarchy = "created"
     actions = ["remove"]
     readonly_fields = ("status", "removed_by", "reply_count")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting would leave holes in the members' histories and tell no
+        # tab; "remove" withdraws a message for everyone instead.
+        return False
 
     @admin.action(description="Remove selected messages for everyone")
     def remove(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
@@ -89,7 +120,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChatAnnouncement)
-class ChatAnnouncementAdmin(admin.ModelAdmin):
+class ChatAnnouncementAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ("pk", "chat", "author", "created")
     search_fields = ("body", "chat__name", "author__username")
     raw_id_fields = ("chat", "author")
@@ -97,7 +128,7 @@ class ChatAnnouncementAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChatInvitation)
-class ChatInvitationAdmin(admin.ModelAdmin):
+class ChatInvitationAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ("pk", "group_name", "invitee", "inviter", "state", "updated")
     list_filter = ("state",)
     search_fields = ("group_name", "invitee__username", "inviter__username")

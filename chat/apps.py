@@ -6,7 +6,7 @@ class ChatConfig(AppConfig):
     name = "chat"
 
     def ready(self) -> None:
-        from accounts.signals import user_watchers
+        from accounts.signals import account_deleting, user_watchers
         from chat import receivers
         from social.signals import friendship_ended, friendship_started
 
@@ -21,4 +21,7 @@ class ChatConfig(AppConfig):
         )
         user_watchers.connect(
             receivers.chat_partners, dispatch_uid="chat.chat_partners"
+        )
+        account_deleting.connect(
+            receivers.remove_deleted_account, dispatch_uid="chat.remove_deleted_account"
         )

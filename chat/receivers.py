@@ -8,6 +8,7 @@ from chat.actions import (
     do_end_invitations_between,
     do_end_private_chat,
     do_open_private_chat,
+    do_remove_deleted_account,
 )
 from chat.models import Membership
 
@@ -26,6 +27,11 @@ def end_invitations(sender: Any, users: tuple[User, User], **kwargs: Any) -> Non
     """Former friends' open invitations to each other end with the
     friendship (S6, S7): an invitee must be the inviter's friend."""
     do_end_invitations_between(*users)
+
+
+def remove_deleted_account(sender: Any, user: User, **kwargs: Any) -> None:
+    """A deleted account leaves every chat in the same transaction (A6)."""
+    do_remove_deleted_account(user)
 
 
 def chat_partners(sender: Any, user_id: int, **kwargs: Any) -> Iterable[int]:

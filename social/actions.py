@@ -6,6 +6,7 @@ Each action runs in one transaction and schedules its live events with
 """
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import partial
 
@@ -445,6 +446,42 @@ def _end_friendship(user: User, other: User) -> None:
     bump_live_version([user.pk, other.pk])
     friendship_ended.send(sender=Friendship, users=(user, other))
     transaction.on_commit(partial(events.friend_lists_changed, [user.pk, other.pk]))
+
+
+def do_remove_account_ties(user: User) -> None:
+    """End everything social of an account being deleted (A6): its
+    friendships both ways, its open requests both ways and its friend
+    groups. Former friends and those it had open requests with see their
+    lists and badges change live.
+
+    Runs inside ``accounts.actions.do_delete_account`` (through the
+    ``account_deleting`` signal), which holds the transaction and the
+    user's row lock, and deletes the user row afterwards.
+    """
+    friend_ids = list(
+        Friendship.objects.filter(user=user).values_list("friend_id", flat=True)
+    )
+    closed: dict[int, list[int]] = defaultdict(list)
+    requests = FriendRequest.objects.filter(Q(sender=user) | Q(receiver=user))
+    for request_id, sender_id, receiver_id in requests.values_list(
+        "pk", "sender_id", "receiver_id"
+    ):
+        other_id = receiver_id if sender_id == user.pk else sender_id
+        closed[other_id].append(request_id)
+
+    Friendship.objects.filter(Q(user=user) | Q(friend=user)).delete()
+    FriendRequest.objects.filter(Q(sender=user) | Q(receiver=user)).delete()
+    FriendGroup.objects.filter(owner=user).delete()
+    bump_live_version({*friend_ids, *closed})
+    transaction.on_commit(
+        partial(events.account_removed, user.pk, friend_ids, dict(closed))
+    )
+    logger.info(
+        "social ties removed user=%s friends=%s requests=%s",
+        user.pk,
+        len(friend_ids),
+        sum(len(ids) for ids in closed.values()),
+    )
 
 
 def _lock_pair(user: User, other: User) -> None:

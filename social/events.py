@@ -197,3 +197,29 @@ def presence_snapshot(user_id: int) -> str:
         f"{PAGE}#presence_snapshot",
         {"friendships": queries.friendships(user)},
     )
+
+
+def account_removed(
+    user_id: int, friend_ids: list[int], closed_request_ids: dict[int, list[int]]
+) -> None:
+    """A deleted account leaves the friend lists, request lists and search
+    results of everyone it was a friend of or had an open request with."""
+    viewer_ids = sorted({*friend_ids, *closed_request_ids})
+    counts = incoming_request_counts(viewer_ids)
+    live.send_html(
+        (
+            viewer_id,
+            render_to_string(
+                "social/friends.html#account_removed_pushed",
+                {
+                    "user_id": user_id,
+                    "closed_ids": closed_request_ids.get(viewer_id, []),
+                    "incoming_count": counts[viewer_id],
+                },
+            )
+            # A former friend's grouped list, with its counts, is redrawn.
+            + (friend_list(viewer_id) if viewer_id in friend_ids else ""),
+        )
+        for viewer_id in viewer_ids
+        if viewer_id in counts
+    )

@@ -1,10 +1,12 @@
-"""Answers of ``social`` to questions from apps below it."""
+"""Answers and reactions of ``social`` to ``accounts``, the app below it."""
 
 from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q
 
+from accounts.models import User
+from social.actions import do_remove_account_ties
 from social.models import FriendRequest, Friendship
 
 
@@ -19,3 +21,9 @@ def friends_and_requesters(sender: Any, user_id: int, **kwargs: Any) -> Iterable
     ).values_list("sender_id", "receiver_id")
     asked = {pk for pair in requests for pk in pair}
     return {*friend_ids, *asked} - {user_id}
+
+
+def remove_account_ties(sender: Any, user: User, **kwargs: Any) -> None:
+    """A deleted account's friendships, requests and friend groups go in
+    the same transaction (A6)."""
+    do_remove_account_ties(user)

@@ -602,6 +602,16 @@
     catchUp(false);
   });
 
+  // A tab that is already going somewhere (it posted a log-out or an
+  // account deletion, which end its own session) follows that answer,
+  // and the message it brings, rather than the socket's news.
+  // A page still here seconds later was not left after all.
+  let leaving = false;
+  window.addEventListener("beforeunload", function () {
+    leaving = true;
+    setTimeout(function () { leaving = false; }, 5000);
+  });
+
   document.addEventListener("htmx:wsClose", function (event) {
     socket = null;
     quickCloses = Date.now() - openedAt < 3000 ? quickCloses + 1 : 0;
@@ -609,7 +619,7 @@
     // 4001: this session ended (logged out elsewhere, A4); 4401: it was
     // never logged in, or the page belongs to another user.
     const code = event.detail.event.code;
-    if (code === 4001 || code === 4401) {
+    if ((code === 4001 || code === 4401) && !leaving) {
       const back = encodeURIComponent(window.location.pathname);
       window.location.assign(document.body.dataset.loginUrl + "?next=" + back);
     }
