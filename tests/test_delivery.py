@@ -205,6 +205,8 @@ async def test_every_reconnect_catches_up_each_message_once_in_order(
         assert _ids(html) == sent
         assert html.index("message-") < html.index('id="chat-row-')
         assert html.index('id="chat-row-') < html.index('id="nav-unread"')
+        # The list is whole: the page drops rows of chats that are gone.
+        assert "<template data-complete-list></template>" in html
         assert f'data-total="{3 * (drop + 1) + 1}"' in html
         shown += [pk for pk in _ids(html) if pk not in shown]
         cursor = shown[-1]

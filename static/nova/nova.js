@@ -511,6 +511,17 @@
   // (descending), replacing an older version of themselves and never a
   // newer one.
   function fileRows(list, rows) {
+    const marker = rows.find(function (el) { return el.matches("[data-complete-list]"); });
+    if (marker) {
+      // A catch-up's whole list: a row it lacks is a chat that ended or
+      // was left while this tab was away (L3).
+      marker.remove();
+      rows = rows.filter(function (el) { return el !== marker; });
+      const kept = new Set(rows.map(function (row) { return row.id; }));
+      list.querySelectorAll(":scope > .chat-row").forEach(function (row) {
+        if (!kept.has(row.id)) row.remove();
+      });
+    }
     rows.forEach(function (row) {
       row.remove();
       const current = document.getElementById(row.id);

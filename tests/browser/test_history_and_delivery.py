@@ -14,6 +14,7 @@ from tests.browser.conftest import Person
 from tests.browser.test_two_users import (
     LIVE_MS,
     befriend,
+    chat_row,
     cookies_of,
     messages_from_others,
     post_message,
@@ -202,3 +203,32 @@ def test_older_pages_permalinks_and_typing(
     alice.page.get_by_role("button", name="Send").click()
     expect(messages_from_others(bob.page).last).to_have_text("hello")
     expect(typing).to_be_hidden(timeout=LIVE_MS)
+
+
+def test_chat_that_ended_while_away_leaves_the_list_on_reconnect(
+    new_person: Callable[..., Person],
+) -> None:
+    """Bob's tab is offline while Alice deletes him as a friend: when it
+    reconnects, the catch-up's fresh chat list drops their chat (L3)."""
+    alice, bob = sign_up(new_person(), "alice"), sign_up(new_person(), "bob")
+    carol = sign_up(new_person(), "carol")
+    befriend(alice, bob)
+    befriend(carol, bob)
+    cable = Cable(bob.page)
+    bob.page.goto("/chats/")
+    wait_until_live(bob.page)
+    expect(chat_row(bob.page, alice.name)).to_have_count(1)
+
+    cable.unplug()
+    alice.page.goto("/friends/")
+    bob_row = alice.page.locator("#friend-list li.friend", has_text=bob.name)
+    bob_row.get_by_text("Manage").click()
+    bob_row.get_by_text("Delete friend").click()
+    bob_row.get_by_role("button", name=f"Delete {bob.name}").click()
+    expect(alice.page.locator("#friend-list")).not_to_contain_text(bob.name)
+    expect(chat_row(bob.page, alice.name)).to_have_count(1)
+    cable.plug_in()
+
+    wait_until_live(bob.page)
+    expect(chat_row(bob.page, alice.name)).to_have_count(0, timeout=RECONNECT_MS)
+    expect(chat_row(bob.page, carol.name)).to_have_count(1)
