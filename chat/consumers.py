@@ -64,6 +64,23 @@ class LiveConsumer(AsyncWebsocketConsumer):
     last_catch_up = -1e9
     last_typing = -1e9
     last_session_check = 0.0
+    closed = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # daphne kills a consumer that is slow to shut down (a backlog of
+        # frames) without calling disconnect(): the background tasks must
+        # not outlive it, or the heartbeat would keep a closed tab online
+        # for good. Its connection row then expires like a dead process's.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.closed = True
+            for task in (
+                getattr(self, "recheck", None),
+                getattr(self, "heartbeat", None),
+            ):
+                if task is not None:
+                    task.cancel()
 
     async def connect(self) -> None:
         # Accept first, then close with a reason: a refused handshake tells
@@ -87,6 +104,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
         self.user = user
         self.session_key = session.session_key
+        # The handshake's session was just checked by the auth middleware.
+        self.last_session_check = time.monotonic()
         self.groups_joined = [
             live.user_group(user.pk),
             live.session_group(session.session_key),
@@ -107,6 +126,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         logger.info("socket open user=%s", user.pk)
 
     async def disconnect(self, code: int) -> None:
+        self.closed = True
         if hasattr(self, "recheck"):
             self.recheck.cancel()
         for group in getattr(self, "groups_joined", []):
@@ -125,7 +145,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None
     ) -> None:
-        if not await self._session_still_valid():
+        if self.closed or not await self._session_still_valid():
             return
         try:
             frame = self._parse(text_data, bytes_data)
@@ -256,6 +276,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def live_html(self, event: dict[str, Any]) -> None:
         # A session can end without a log-out (expiry, a moderator). Before
         # passing anything on, check it again if the last check is stale.
+        if self.closed:  # A push queued before the socket closed.
+            return
         stale = time.monotonic() - self.last_session_check
         if (
             stale > settings.NOVA_WS_SESSION_TTL
@@ -265,6 +287,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=event["html"])
 
     async def live_logout(self, event: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        self.closed = True
         await self.send(text_data=event["html"])
         await self.close(code=SESSION_ENDED)
 

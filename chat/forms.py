@@ -51,6 +51,10 @@ class MessageForm(forms.Form):
         return body
 
 
+# Ids are 64-bit in every database we run on; a larger number is no id
+# and must not reach the database (SQLite raises on it).
+MAX_ID = 2**63 - 1
+
 # Letters that render as blank space although Unicode calls them letters.
 _BLANK_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0"}
 
@@ -77,12 +81,33 @@ class GroupNameField(forms.CharField):
             **kwargs,
         )
 
+    def clean(self, value: Any) -> str:
+        name: str = super().clean(value)
+        if name and not any(_visible(char) for char in name):
+            raise forms.ValidationError("A group name needs a visible character.")
+        return name
+
+
+class FriendsField(forms.ModelMultipleChoiceField):
+    """Friends picked by id; a value that is no id is refused before the
+    database sees it."""
+
+    def clean(self, value: Any) -> Any:
+        for pk in value or []:
+            if not str(pk).isdigit() or int(pk) > MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super().clean(value)
+
 
 class GroupForm(forms.Form):
     """Create a group (C3): a name and at least one of your friends."""
 
     name = GroupNameField()
-    friends = forms.ModelMultipleChoiceField(
+    friends = FriendsField(
         label="Friends to add",
         queryset=User.objects.none(),
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
@@ -122,13 +147,15 @@ class AnnouncementForm(forms.Form):
 
 class InviteForm(forms.Form):
     invitee = forms.IntegerField(
-        min_value=1, error_messages={"required": "Pick a friend to invite."}
+        min_value=1,
+        max_value=MAX_ID,
+        error_messages={"required": "Pick a friend to invite."},
     )
 
 
 class LeaveForm(forms.Form):
     # The owner names the member who takes the group over (C7).
-    successor = forms.IntegerField(min_value=1, required=False)
+    successor = forms.IntegerField(min_value=1, max_value=MAX_ID, required=False)
 
 
 class MemberSettingsForm(forms.Form):
@@ -143,10 +170,6 @@ class MemberSettingsForm(forms.Form):
         strip=True,
         error_messages={"max_length": "A nickname can be at most 32 characters."},
     )
-
-
-# Ids are 64-bit in every database we run on.
-MAX_ID = 2**63 - 1
 
 
 class TimeZoneField(forms.CharField):

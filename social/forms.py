@@ -6,7 +6,9 @@ from django import forms
 class FriendRequestForm(forms.Form):
     """Send a friend request (S2) to the user with id ``receiver``."""
 
-    receiver = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    receiver = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1
+    )
     note = forms.CharField(
         required=False,
         max_length=500,

@@ -88,6 +88,7 @@ def test_owner_creates_a_group_with_friends(
         ("", True, "Give the group a name."),
         ("x" * 61, True, "at most 60 characters"),
         ("Hikers", False, "Pick at least one friend."),
+        ("\u200b\u200b", True, "A group name needs a visible character."),
     ],
 )
 def test_group_needs_a_name_of_1_to_60_and_a_friend(
@@ -1071,3 +1072,27 @@ def test_settings_of_a_strangers_chat_are_not_found(
 
     for name in ("chat:settings", "chat:clear"):
         assert client.post(reverse(name, args=[group.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "-1", "x"])
+def test_ids_that_are_no_ids_are_refused_not_a_server_error(
+    value: str, alice: User, bob: User, client_for
+) -> None:
+    """A friend, an invitee or a successor named by a number no database
+    holds gets a clear refusal, never a 500."""
+    befriend(alice, bob)
+    client = client_for(alice)
+    client.post(reverse("chat:new_group"), {"name": "Hikers", "friends": [bob.pk]})
+    chat = Chat.objects.get(kind=Chat.Kind.GROUP)
+
+    made = client.post(reverse("chat:new_group"), {"name": "x", "friends": [value]})
+    invited = client.post(reverse("chat:invite", args=[chat.pk]), {"invitee": value})
+    left = client.post(reverse("chat:leave", args=[chat.pk]), {"successor": value})
+
+    assert made.status_code == 400
+    assert "Only your friends can be added." in made.text
+    # Plain posts come back to the chat with the refusal as a flash.
+    assert invited.status_code == left.status_code == 302
+    assert not ChatInvitation.objects.exists()
+    assert role_of(alice, chat) == Role.OWNER
+    assert Chat.objects.filter(kind=Chat.Kind.GROUP).count() == 1

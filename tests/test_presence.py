@@ -238,3 +238,22 @@ async def test_a_socket_refused_at_connect_leaves_no_connection(
     assert (await tab.receive_output(timeout=2))["code"] == 4401
 
     assert not await LiveConnection.objects.aexists()
+
+
+async def test_a_killed_socket_stops_renewing_its_connection(
+    alice: User, settings: Settings
+) -> None:
+    """daphne kills a consumer slow to shut down without calling its
+    disconnect(); its heartbeat must die with it, or its user would look
+    online for good."""
+    settings.NOVA_PRESENCE_HEARTBEAT_SECONDS = 0.05
+    tab = await open_tab(alice)
+    await asyncio.sleep(0.2)
+    assert await LiveConnection.objects.filter(user=alice).aexists()
+
+    tab.future.cancel()
+    await asyncio.sleep(0.1)
+    await LiveConnection.objects.filter(user=alice).adelete()
+    await asyncio.sleep(0.3)
+
+    assert not await LiveConnection.objects.filter(user=alice).aexists()
