@@ -76,6 +76,23 @@
     return list.scrollHeight - list.scrollTop - list.clientHeight < 120;
   }
 
+  // Whether the reader is at the newest message. Only their scrolling
+  // changes it, so a tall message arriving (or a day line drawn after it)
+  // does not stop the list from following the newest.
+  let followNewest = true;
+  document.addEventListener("scroll", function (event) {
+    const list = event.target;
+    if (list instanceof Element && list.matches("[data-message-list]")) {
+      followNewest = nearBottom(list);
+    }
+  }, true);
+
+  function showNewest(list) {
+    list.scrollTop = list.scrollHeight;
+    // Again once htmx has settled and the page has laid the message out.
+    requestAnimationFrame(function () { list.scrollTop = list.scrollHeight; });
+  }
+
   // Times are sent in UTC; show them in the viewer's time zone (P3).
   function localiseTimes(root) {
     const now = new Date();
@@ -284,6 +301,7 @@
 
   function jumpTo(id, permalink, pagesLeft) {
     pendingJump = null;
+    followNewest = false;
     const target = document.getElementById("message-" + id);
     if (target) {
       if (target.hidden) return; // deleted for this member: nothing to show
@@ -584,7 +602,7 @@
       return el.dataset && el.dataset.messageId;
     });
     if (!items.length) return;
-    const follow = nearBottom(list);
+    const follow = followNewest || nearBottom(list);
     items.forEach(function (item) {
       item.remove();
       const id = Number(item.dataset.messageId);
@@ -598,7 +616,7 @@
       // Their message is here: they are no longer typing it.
       dropTypist("typist-" + list.dataset.chatId + "-" + item.dataset.senderId);
     });
-    if (follow) list.scrollTop = list.scrollHeight;
+    if (follow) showNewest(list);
     if (advanceCursor(list)) catchUp(true);
   });
 
@@ -680,6 +698,8 @@
 
   document.addEventListener("htmx:afterSettle", function (event) {
     refresh(event.detail.elt);
+    const list = openMessageList();
+    if (list && followNewest && !historySwap) list.scrollTop = list.scrollHeight;
   });
 
   document.addEventListener("visibilitychange", reportRead);
@@ -700,6 +720,7 @@
       // A permalink or a date: show that message, marked (M8).
       focus.classList.add("message-focus");
       focus.scrollIntoView({ block: "center" });
+      followNewest = false;
     } else {
       list.scrollTop = list.scrollHeight;
     }

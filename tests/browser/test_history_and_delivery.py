@@ -232,3 +232,31 @@ def test_chat_that_ended_while_away_leaves_the_list_on_reconnect(
     wait_until_live(bob.page)
     expect(chat_row(bob.page, alice.name)).to_have_count(0, timeout=RECONNECT_MS)
     expect(chat_row(bob.page, carol.name)).to_have_count(1)
+
+
+def test_a_tall_message_on_a_phone_keeps_the_list_at_the_newest(
+    friends: tuple[Person, Person, str], nova_server
+) -> None:
+    """On a 375 px screen a long message scrolls into view whole, and so
+    does the next one (the list follows the newest while the reader is
+    there)."""
+    alice, bob, chat_url = friends
+    bob.page.set_viewport_size({"width": 375, "height": 740})
+    bob.page.goto(chat_url)
+    wait_until_live(bob.page)
+    post = partial(post_message, cookies_of(alice), urljoin(nova_server.url, chat_url))
+    # How far the newest message's bottom is below the visible part.
+    hidden = (
+        "() => document.querySelector('.message:last-of-type')"
+        ".getBoundingClientRect().bottom - Math.min(window.innerHeight,"
+        " document.querySelector('[data-message-list]').getBoundingClientRect().bottom)"
+    )
+
+    def at_newest() -> None:
+        bob.page.wait_for_function(f"({hidden})() < 2", timeout=LIVE_MS)
+
+    send(bob.page, "mine " + "word " * 80)
+    at_newest()
+    assert post("theirs " + "word " * 300) == 200
+    expect(messages_from_others(bob.page)).to_have_count(1, timeout=LIVE_MS)
+    at_newest()
