@@ -7,6 +7,7 @@ import re
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from accounts.models import User
@@ -19,7 +20,9 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 CONSUMER_LOG = "chat.consumers"
 
 
-async def settled_socket(user: User, caplog: pytest.LogCaptureFixture):  # type: ignore[no-untyped-def]
+async def settled_socket(
+    user: User, caplog: pytest.LogCaptureFixture
+) -> WebsocketCommunicator:
     """An open socket whose connecting is over (its own log line written,
     which Redis may delay), with the log captured from here on."""
     tab = await open_socket(user)

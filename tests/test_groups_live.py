@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -28,7 +29,7 @@ from tests.test_live import open_socket
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 
-async def call(function: Callable[..., object], *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+async def call(function: Callable[..., Any], *args: object, **kwargs: object) -> Any:
     return await sync_to_async(function)(*args, **kwargs)
 
 

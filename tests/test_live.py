@@ -50,6 +50,17 @@ async def open_socket(user: User) -> WebsocketCommunicator:
     return socket
 
 
+async def listening(users: list[User]) -> dict[int, str]:
+    """A channel per user in their live group, as an open tab has: what
+    ``accounts.live`` sends them can be read from it. Maps user id to it."""
+    layer = get_channel_layer()
+    channels = {}
+    for user in users:
+        channels[user.pk] = await layer.new_channel()
+        await layer.group_add(live.user_group(user.pk), channels[user.pk])
+    return channels
+
+
 async def befriended(alice: User, bob: User) -> Chat:
     return await sync_to_async(befriend)(alice, bob)
 
@@ -332,10 +343,7 @@ async def test_fan_out_renders_a_message_once_per_variant_with_constant_queries(
 
     layer = get_channel_layer()
     users, message_id = await sync_to_async(arrange)()
-    channels = {}
-    for user in users:
-        channels[user.pk] = await layer.new_channel()
-        await layer.group_add(live.user_group(user.pk), channels[user.pk])
+    channels = await listening(users)
     rendered: list[int] = []
     render_message = fragments.message
 

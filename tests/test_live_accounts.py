@@ -23,6 +23,7 @@ from chat.models import Chat, Membership
 from nova_site.asgi import application
 from social.actions import do_send_friend_request
 from tests.conftest import PASSWORD, befriend
+from tests.test_live import listening
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -209,10 +210,7 @@ async def test_avatar_event_renders_once_in_constant_queries(
 
     alice, others = await sync_to_async(arrange)()
     layer = get_channel_layer()
-    channels = {}
-    for user in [alice, *others]:
-        channels[user.pk] = await layer.new_channel()
-        await layer.group_add(live.user_group(user.pk), channels[user.pk])
+    channels = await listening([alice, *others])
 
     rendered: list[str] = []
     sent: list[tuple[int, str]] = []

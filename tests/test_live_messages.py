@@ -10,7 +10,6 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
-from accounts import live
 from accounts.models import User
 from chat import events, fragments
 from chat.actions import (
@@ -24,7 +23,7 @@ from chat.actions import (
 from chat.models import Chat, Message
 from chat.queries import MessageItem
 from tests.conftest import membership
-from tests.test_live import befriended, open_socket
+from tests.test_live import befriended, listening, open_socket
 from tests.test_messages import SECRET, group_chat
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -246,10 +245,7 @@ async def test_withdrawal_fan_out_renders_once_per_variant_with_constant_queries
 
     layer = get_channel_layer()
     users, message_id = await sync_to_async(arrange)()
-    channels = {}
-    for user in users:
-        channels[user.pk] = await layer.new_channel()
-        await layer.group_add(live.user_group(user.pk), channels[user.pk])
+    channels = await listening(users)
     rendered: list[int] = []
     render = fragments.message_replaced
 
