@@ -1,5 +1,6 @@
 """Users of Nova."""
 
+import functools
 import re
 from typing import ClassVar
 
@@ -7,10 +8,12 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.dispatch import receiver
 from django.templatetags.static import static
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"
@@ -119,9 +122,21 @@ class User(AbstractUser):
         return default_avatar_url()
 
 
+@functools.cache
 def default_avatar_url() -> str:
-    """The avatar of anything without one: a group, a deleted sender."""
+    """The avatar of anything without one: a group, a deleted sender.
+
+    Looked up once per process: a live event shows it in up to two places
+    per member, and each lookup in the static files' manifest costs more
+    than the rest of a chat row (bench/README.md)."""
     return static("nova/default-avatar.png")
+
+
+@receiver(setting_changed)
+def _static_settings_changed(*, setting: str, **kwargs: object) -> None:
+    # Only tests change settings while the process runs.
+    if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES"}:
+        default_avatar_url.cache_clear()
 
 
 class UserSession(AbstractBaseSession):

@@ -167,18 +167,11 @@ def do_send_message(
                     "user_id", flat=True
                 )
             )
-            transaction.on_commit(partial(events.message_sent, message.pk))
-            if membership.unread_count:
-                # Answering reads what came before: their senders see it.
-                transaction.on_commit(
-                    partial(
-                        events.read_states_changed,
-                        membership.chat_id,
-                        sender.pk,
-                        membership.last_read_message_id,
-                        message.pk,
-                    )
-                )
+            # Answering reads what came before: their senders see it.
+            read_from = (
+                membership.last_read_message_id if membership.unread_count else None
+            )
+            transaction.on_commit(partial(events.message_sent, message.pk, read_from))
     except IntegrityError:
         return same_post.get(), False
 

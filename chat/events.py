@@ -16,17 +16,24 @@ from chat.models import HiddenMessage, Membership, Message
 from social.queries import remarks_for
 
 
-def message_sent(message_id: int) -> None:
+def message_sent(message_id: int, read_from: int | None = None) -> None:
     """Append a new message in every member's open tabs; move its chat row
     to the top and update unread counts everywhere (L2, L5). A reply also
-    updates its original's reply count (M5)."""
-    live.send_html(_message_deliveries(message_id).items())
+    updates its original's reply count (M5).
+
+    ``read_from`` is the sender's read mark before posting, when posting
+    read what came after it: the senders of those messages see it in the
+    same push (M3)."""
+    live.send_html(_message_deliveries(message_id, read_from).items())
 
 
-def _message_deliveries(message_id: int | None) -> dict[int, str]:
+def _message_deliveries(
+    message_id: int | None, read_from: int | None = None
+) -> dict[int, str]:
     """Each member's fragments for a new message: the message, its
     original's reply count, their chat row and their unread total, each
-    distinct one rendered once."""
+    distinct one rendered once; and the read states ``read_from`` asks
+    for (see ``message_sent``)."""
     if message_id is None:
         return {}
     message = (
@@ -37,7 +44,7 @@ def _message_deliveries(message_id: int | None) -> dict[int, str]:
     if message is None:
         return {}
     original = message.reply_to
-    memberships = list(queries.memberships_for_rows().filter(chat_id=message.chat_id))
+    memberships = queries.chat_memberships_for_rows(message.chat_id)
     rows = queries.membership_rows(memberships)
     member_ids = [m.user_id for m in memberships]
     named_ids = [m.sender_id for m in (message, original) if m and m.sender_id]
@@ -70,6 +77,11 @@ def _message_deliveries(message_id: int | None) -> dict[int, str]:
         deliveries[membership.user_id] = (
             message_html[item.variant] + reply_count_html + row + total
         )
+    if read_from is not None and message.sender_id is not None:
+        for user_id, html in _read_state_deliveries(
+            message.chat_id, message.sender_id, read_from, message.pk, marks
+        ):
+            deliveries[user_id] = deliveries.get(user_id, "") + html
     return deliveries
 
 
@@ -86,7 +98,7 @@ def message_withdrawn(message_id: int) -> None:
     message = Message.objects.select_related("sender").filter(pk=message_id).first()
     if message is None:
         return
-    memberships = list(queries.memberships_for_rows().filter(chat_id=message.chat_id))
+    memberships = queries.chat_memberships_for_rows(message.chat_id)
     rows = queries.membership_rows(memberships)
     member_ids = [m.user_id for m in memberships]
     remarks = remarks_for(member_ids, [message.sender_id] if message.sender_id else [])
@@ -163,12 +175,11 @@ def invitation_changed(
 
 def history_cleared(chat_id: int, user_id: int) -> None:
     """Empty the history in every tab of the member who cleared it (C8)."""
-    membership = (
-        queries.memberships_for_rows().filter(chat_id=chat_id, user_id=user_id).first()
-    )
-    if membership is None:
+    memberships = queries.chat_memberships_for_rows(chat_id, user_id)
+    if not memberships:
         return
-    [row] = queries.membership_rows([membership])
+    membership = memberships[0]
+    [row] = queries.membership_rows(memberships)
     total = queries.unread_totals([user_id])[user_id]
     live.send_html(
         [
@@ -257,10 +268,23 @@ def read_states_changed(
     chat_id: int, reader_id: int, read_from: int, read_to: int
 ) -> None:
     """Tell the senders of the messages ``reader_id`` has just read, those
-    in ``(read_from, read_to]``, who has read them now (M3): one push per
-    sender, with the new read state of each of their messages there, the
-    newest ``NOVA_READ_PUSH_LIMIT`` of them."""
-    just_read = list(
+    in ``(read_from, read_to]``, who has read them now (M3)."""
+    marks = queries.read_marks(chat_id)
+    live.send_html(
+        _read_state_deliveries(chat_id, reader_id, read_from, read_to, marks)
+    )
+
+
+def _read_state_deliveries(
+    chat_id: int,
+    reader_id: int,
+    read_from: int,
+    read_to: int,
+    marks: queries.ReadMarks,
+) -> list[tuple[int, str]]:
+    # One push per sender, with the new read state of each of their
+    # messages there, the newest NOVA_READ_PUSH_LIMIT of them.
+    just_read = (
         Message.objects.filter(
             chat_id=chat_id,
             pk__gt=read_from,
@@ -272,16 +296,11 @@ def read_states_changed(
         .exclude(sender_id=reader_id)
         .order_by("-pk")[: settings.NOVA_READ_PUSH_LIMIT]
     )
-    if not just_read:
-        return
-    marks = queries.read_marks(chat_id)
     by_sender: dict[int, list[str]] = {}
     for message in just_read:
         html = fragments.read_state(message, marks.state(message))
         by_sender.setdefault(message.sender_id or 0, []).append(html)
-    live.send_html(
-        (sender_id, "".join(parts)) for sender_id, parts in by_sender.items()
-    )
+    return [(sender_id, "".join(parts)) for sender_id, parts in by_sender.items()]
 
 
 def settings_saved(chat_id: int, user_id: int) -> None:
@@ -291,10 +310,7 @@ def settings_saved(chat_id: int, user_id: int) -> None:
 
 
 def _send_rows(chat_id: int, only_user_id: int | None = None) -> None:
-    selected = queries.memberships_for_rows().filter(chat_id=chat_id)
-    if only_user_id is not None:
-        selected = selected.filter(user_id=only_user_id)
-    memberships = list(selected)
+    memberships = queries.chat_memberships_for_rows(chat_id, only_user_id)
     rows = queries.membership_rows(memberships)
     totals = queries.unread_totals(m.user_id for m in memberships)
     live.send_html(

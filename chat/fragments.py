@@ -143,14 +143,21 @@ def chat_row_each(rows: Iterable[ChatRow]) -> list[str]:
 
 
 def unread_total_each(totals: Iterable[LiveCount]) -> list[str]:
-    """``unread_total`` of each total, rendering once per count (the
-    version is put in after rendering; the count decides words too)."""
+    """``unread_total`` of each total, rendering once per shape: a count of
+    0 hides the badge and 1 takes the singular, so those two are rendered
+    as they are; any larger count and every version are put in after."""
     rendered: dict[int, str] = {}
     fragments = []
     for total in totals:
-        if total.count not in rendered:
-            rendered[total.count] = unread_total(replace(total, version=_VERSION))
-        fragments.append(rendered[total.count].replace(_VERSION, str(total.version)))
+        shape = min(total.count, 2)
+        if shape not in rendered:
+            count = total.count if shape < 2 else _UNREAD_COUNT
+            rendered[shape] = unread_total(LiveCount(count, _VERSION))
+        fragments.append(
+            rendered[shape]
+            .replace(_UNREAD_COUNT, str(total.count))
+            .replace(_VERSION, str(total.version))
+        )
     return fragments
 
 

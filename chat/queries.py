@@ -188,10 +188,13 @@ def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
         m.chat_id for m in memberships if m.chat.kind == Chat.Kind.PRIVATE
     ]
     members_by_chat: dict[int, list[User]] = defaultdict(list)
-    for other in Membership.objects.filter(chat_id__in=private_chat_ids).select_related(
-        "user"
-    ):
-        members_by_chat[other.chat_id].append(other.user)
+    # (Each query here is skipped when it has nothing to ask: even an
+    # empty one costs building, and a live event runs this for every
+    # member of a group.)
+    if private_chat_ids:
+        partners = Membership.objects.filter(chat_id__in=private_chat_ids)
+        for other in partners.select_related("user"):
+            members_by_chat[other.chat_id].append(other.user)
 
     viewer_ids = {m.user_id for m in memberships}
     named_ids = {user.pk for users in members_by_chat.values() for user in users}
@@ -206,8 +209,10 @@ def membership_rows(memberships: list[Membership]) -> list[ChatRow]:
     fallback_ids = {_last_visible_id(m) for m in memberships} - {
         m.chat.last_message_id for m in memberships
     }
-    fallbacks = Message.objects.filter(pk__in=fallback_ids).select_related("sender")
-    last_visible = {message.pk: message for message in fallbacks}
+    last_visible: dict[int, Message] = {}
+    if fallback_ids - {None}:
+        fallbacks = Message.objects.filter(pk__in=fallback_ids - {None})
+        last_visible = {m.pk: m for m in fallbacks.select_related("sender")}
 
     named_ids |= {m.sender_id for m in last_visible.values() if m.sender_id}
     remarks = remarks_for(list(viewer_ids), list(named_ids))
@@ -320,6 +325,41 @@ def memberships_for_rows() -> QuerySet[Membership]:
     neither deleted for themself nor cleared (the preview's)."""
     # The member's live_version comes in the same query as the row's data,
     # so the version a row carries never claims more than the row shows.
+    return (
+        _memberships_with_last_visible()
+        .select_related("chat__last_message__sender", "user")
+        .only(*_MEMBER_FIELDS, *(f"chat__{name}" for name in _CHAT_FIELDS))
+    )
+
+
+def chat_memberships_for_rows(
+    chat_id: int, user_id: int | None = None
+) -> list[Membership]:
+    """The memberships of one chat (or of one of its members), as
+    ``memberships_for_rows`` gives them, in two queries: a live event
+    reads a row for every member, and building a copy of the chat and its
+    last message for each cost more than all the rest (bench/README.md)."""
+    selected = _memberships_with_last_visible().filter(chat_id=chat_id)
+    if user_id is not None:
+        selected = selected.filter(user_id=user_id)
+    memberships = list(selected.select_related("user").only(*_MEMBER_FIELDS))
+    # The chat is read after the members' versions, never before: a row
+    # may then show more than its version claims, never less, and the
+    # push of the newer change, with its newer version, follows anyway.
+    chat = (
+        Chat.objects.select_related("last_message__sender")
+        .only(*_CHAT_FIELDS)
+        .filter(pk=chat_id)
+        .first()
+    )
+    if chat is None:
+        return []
+    for membership in memberships:
+        membership.chat = chat
+    return memberships
+
+
+def _memberships_with_last_visible() -> QuerySet[Membership]:
     newest_visible = (
         Message.objects.filter(
             chat_id=OuterRef("chat_id"), pk__gt=OuterRef("cleared_before_id")
@@ -334,9 +374,28 @@ def memberships_for_rows() -> QuerySet[Membership]:
         .order_by("-pk")
         .values("pk")[:1]
     )
-    return Membership.objects.select_related(
-        "chat__last_message__sender", "user"
-    ).annotate(last_visible_id=Subquery(newest_visible))
+    return Membership.objects.annotate(last_visible_id=Subquery(newest_visible))
+
+
+# What a chat-list row shows, and no more: building the joined models'
+# other fields (passwords, e-mail addresses, ...) for every member of a
+# group cost more than the query itself (bench/README.md).
+_MEMBER_FIELDS = (
+    *(field.name for field in Membership._meta.concrete_fields),
+    "user__username",
+    "user__avatar",
+    "user__live_version",
+)
+_CHAT_FIELDS = (
+    "kind",
+    "name",
+    "last_activity",
+    "last_message__kind",
+    "last_message__body",
+    "last_message__status",
+    "last_message__sender__username",
+    "last_message__sender__avatar",
+)
 
 
 def chat_list(user: User) -> list[ChatRow]:

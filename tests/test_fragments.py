@@ -55,9 +55,30 @@ def test_rows_of_one_shape_are_rendered_once(
     assert len(rendered) == 1
 
 
-def test_badges_rendered_once_per_count_match_badges_rendered_alone() -> None:
-    totals = [LiveCount(0, 1), LiveCount(1, 2), LiveCount(1, 3), LiveCount(40, 4)]
+def test_badges_rendered_once_per_shape_match_badges_rendered_alone() -> None:
+    totals = [
+        LiveCount(0, 1),
+        LiveCount(1, 2),
+        LiveCount(1, 3),
+        LiveCount(2, 4),
+        LiveCount(40, 5),
+        LiveCount(1234, 6),
+    ]
 
     together = fragments.unread_total_each(totals)
 
     assert together == [fragments.unread_total(total) for total in totals]
+
+
+def test_badges_of_many_counts_are_rendered_once_per_shape(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rendered: list[LiveCount] = []
+    render = fragments.unread_total
+    monkeypatch.setattr(
+        fragments, "unread_total", lambda total: rendered.append(total) or render(total)
+    )
+
+    fragments.unread_total_each(LiveCount(count, 9) for count in range(2, 60))
+
+    assert len(rendered) == 1

@@ -245,10 +245,11 @@ async def test_group_change_renders_each_panel_once_with_constant_queries(
     monkeypatch.setattr(fragments, "group_panel", counting)
 
     def fan_out() -> None:
-        # the system line, memberships with rows, unread totals, its
-        # predecessor (a line has no sender to find remarks for); the
-        # panels: members, announcements, invitations, remarks, friends
-        with django_assert_num_queries(9):
+        # the system line, memberships with rows and then their chat,
+        # unread totals, its predecessor (a line has no sender to find
+        # remarks for); the panels: members, announcements, invitations,
+        # remarks, friends
+        with django_assert_num_queries(10):
             events.group_changed(chat.pk, line, [])
 
     await call(fan_out)

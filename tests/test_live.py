@@ -354,9 +354,10 @@ async def test_fan_out_renders_a_message_once_per_variant_with_constant_queries(
     monkeypatch.setattr(fragments, "message", counting_render)
 
     def fan_out() -> None:
-        # message, memberships, remarks (rows), sender remarks, totals, the
-        # previous message's id; a group chat needs no partner query
-        with django_assert_num_queries(6):
+        # message, memberships, their chat, remarks (rows), sender remarks,
+        # totals, the previous message's id; a group chat needs no partner
+        # query
+        with django_assert_num_queries(7):
             events.message_sent(message_id)
 
     await sync_to_async(fan_out)()

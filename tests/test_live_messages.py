@@ -256,9 +256,10 @@ async def test_withdrawal_fan_out_renders_once_per_variant_with_constant_queries
     monkeypatch.setattr(fragments, "message_replaced", counting_render)
 
     def fan_out() -> None:
-        # message, memberships, remarks (rows), hidden-preview fallback,
-        # sender remarks, totals, previous id, hidden for, the original
-        with django_assert_num_queries(9):
+        # message, memberships, their chat, remarks (rows), hidden-preview
+        # fallback, sender remarks, totals, previous id, hidden for, the
+        # original
+        with django_assert_num_queries(10):
             events.message_withdrawn(message_id)
 
     await sync_to_async(fan_out)()
@@ -290,7 +291,7 @@ async def test_reply_fan_out_keeps_its_query_count(
 
     def fan_out() -> None:
         # As for any message (test_live): the original comes with it.
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(7):
             events.message_sent(message_id)
 
     await sync_to_async(fan_out)()
@@ -303,10 +304,12 @@ async def test_answering_unread_messages_shows_their_sender_they_were_read(
     question = await send(alice, chat, "are you there?")
     alice_tab = await open_socket(alice)
 
-    await send(bob, chat, "yes")
-    pushes = [await alice_tab.receive_from(timeout=2) for _ in range(2)]
+    answer = await send(bob, chat, "yes")
+    push = await alice_tab.receive_from(timeout=2)
 
-    assert any(f'id="read-state-{question.pk}"' in html for html in pushes)
+    # One push brings the answer and the question's new read state.
+    assert f'id="message-{answer.pk}"' in push
+    assert re.search(rf'<span id="read-state-{question.pk}"[^>]*data-version="1"', push)
     assert await alice_tab.receive_nothing(timeout=0.2)
     await alice_tab.disconnect()
 
