@@ -438,7 +438,9 @@ def message_items(
     originals = _originals(messages)
     sender_ids = {m.sender_id for m in messages if m.sender_id}
     sender_ids |= {m.sender_id for m in originals.values() if m.sender_id}
-    remarks = remarks_for([viewer.pk], list(sender_ids))
+    # Nobody has a remark for themself: the viewer's own messages, such
+    # as the one they just sent, need no query for them.
+    remarks = remarks_for([viewer.pk], list(sender_ids - {viewer.pk}))
     nicknames = nicknames_for([chat_id], sender_ids)
     marks = read_marks(chat_id)
     hidden = set(
@@ -467,6 +469,8 @@ def message_items(
 
 def _originals(messages: list[Message]) -> dict[int, Message]:
     ids = {m.reply_to_id for m in messages if m.reply_to_id}
+    if not ids:
+        return {}
     found = Message.objects.filter(pk__in=ids).select_related("sender")
     return {message.pk: message for message in found}
 

@@ -220,8 +220,11 @@ def remarks_for(
     """Map ``(viewer_id, user_id)`` to the viewer's remark for that user.
 
     Only pairs with a remark appear; everyone else is shown by username.
-    One query, whatever the number of viewers.
+    One query, whatever the number of viewers; none when there is nothing
+    to ask.
     """
+    if not viewer_ids or not user_ids:
+        return {}
     rows = (
         Friendship.objects.filter(user_id__in=viewer_ids, friend_id__in=user_ids)
         .exclude(remark="")
