@@ -19,6 +19,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from chat.origin import SameOriginValidator  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from nova_site.runtime import tune_garbage_collector  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -28,3 +29,6 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Everything the server needs is imported by now.
+tune_garbage_collector()
