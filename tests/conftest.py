@@ -4,11 +4,10 @@ import asyncio
 import copy
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, TypeVar
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.db import connection
 from django.test import Client
@@ -120,26 +119,45 @@ def run_at_once(*calls: Callable[[], T]) -> tuple[list[T], list[BaseException]]:
     return results, errors
 
 
+class TabLoop:
+    """One event loop, in a thread of its own, for the test's stand-in tabs.
+
+    A channel of channels-redis's pub/sub layer lives in the event loop
+    that made it, and each ``async_to_sync`` call runs a loop of its own:
+    the tabs' channels are made, joined and read here, in one loop.
+    """
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout=30)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=30)
+        self.loop.close()
+
+
 class Inbox:
     """A stand-in for one open tab of a user: what reaches their group."""
 
-    def __init__(self, layer: BaseChannelLayer, user: User) -> None:
+    def __init__(self, layer: BaseChannelLayer, user: User, tabs: TabLoop) -> None:
         self.layer = layer
+        self.tabs = tabs
         self.group = live.user_group(user.pk)
-        self.channel = async_to_sync(layer.new_channel)()
+        self.channel = tabs.run(layer.new_channel())
         self.read = False
-        async_to_sync(layer.group_add)(self.group, self.channel)
+        tabs.run(layer.group_add(self.group, self.channel))
 
     def events(self) -> list[str]:
-        """Every fragment pushed to this tab so far, oldest first.
-
-        Read a tab once: each ``async_to_sync`` call runs its own event
-        loop, and channels_redis ties a channel's receive buffer to the
-        loop of the receive that timed out on it.
-        """
+        """Every fragment pushed to this tab so far, oldest first. Read a
+        tab once: whatever comes later is another test's business."""
         assert not self.read, "open another inbox to read again"
         self.read = True
-        return async_to_sync(self._drain)()
+        return self.tabs.run(self._drain())
 
     async def _drain(self) -> list[str]:
         received = []
@@ -152,7 +170,7 @@ class Inbox:
             received.append(event["html"])
 
     def close(self) -> None:
-        async_to_sync(self.layer.group_discard)(self.group, self.channel)
+        self.tabs.run(self.layer.group_discard(self.group, self.channel))
 
 
 @pytest.fixture
@@ -165,13 +183,19 @@ def inbox(settings: Settings) -> Iterator[Callable[[User], Inbox]]:
         config["prefix"] = f"nova-test-{uuid.uuid4().hex[:12]}"
     settings.CHANNEL_LAYERS = layers
     layer = get_channel_layer()
+    tabs = TabLoop()
     opened: list[Inbox] = []
 
     def open_inbox(user: User) -> Inbox:
-        opened.append(Inbox(layer, user))
+        opened.append(Inbox(layer, user, tabs))
         return opened[-1]
 
     yield open_inbox
 
     for box in opened:
         box.close()
+    flush = getattr(layer, "flush", None)
+    if flush is not None:
+        # The pub/sub layer's connection of the tabs' loop goes with it.
+        tabs.run(flush())
+    tabs.close()

@@ -54,6 +54,21 @@ def test_health_check_reports_database_and_channel_layer(db) -> None:
     assert response.json() == {"database": "ok", "channel_layer": "ok"}
 
 
+def test_health_check_fails_when_the_channel_layer_does(
+    db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Unreachable:
+        async def group_send(self, group: str, message: dict[str, str]) -> None:
+            raise ConnectionError("no route to the channel layer")
+
+    monkeypatch.setattr("nova_site.views.get_channel_layer", Unreachable)
+
+    response = Client().get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "channel_layer": "failed"}
+
+
 def test_pages_give_htmx_the_csrf_token(alice: User, client_for) -> None:
     page = client_for(alice).get(reverse("chat:index")).text
 
