@@ -2,9 +2,8 @@
 
 Only the benchmarks use this module: it lets one run compare the two Redis
 layers of channels-redis on the same code (``bench.run layers``).
-``pubsub`` is what ``nova_site.settings`` configures for ``REDIS_URL``;
-``core`` is channels-redis's other layer, ``RedisChannelLayer``, with the
-capacity and expiries Nova used with it; unset keeps
+``core`` is what ``nova_site.settings`` configures for ``REDIS_URL``;
+``pubsub`` is channels-redis's other layer; unset keeps
 ``nova_site.settings``'s choice.
 """
 

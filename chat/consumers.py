@@ -8,6 +8,7 @@ layer groups of ``accounts.live``.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -72,6 +73,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # frames) without calling disconnect(): the background tasks must
         # not outlive it, or the heartbeat would keep a closed tab online
         # for good. Its connection row then expires like a dead process's.
+        # Its groups are left here too, or its process would go on taking
+        # the user's pushes for a tab that is gone until the layer's group
+        # expiry.
         try:
             await super().__call__(scope, receive, send)
         finally:
@@ -82,6 +86,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             ):
                 if task is not None:
                     task.cancel()
+            # Cancelled again while leaving, the shielded leave goes on.
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(self._leave_groups())
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale database connections before every handler,
@@ -141,8 +148,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.closed = True
         if hasattr(self, "recheck"):
             self.recheck.cancel()
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        await self._leave_groups()
         if not hasattr(self, "heartbeat"):
             return
         self.heartbeat.cancel()
@@ -250,6 +256,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
         logger.info("socket closed: session ended user=%s", self.user.pk)
         await self.live_logout({"html": live.session_ended_html()})
         return False
+
+    async def _leave_groups(self) -> None:
+        groups, self.groups_joined = getattr(self, "groups_joined", []), []
+        for group in groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def _join_groups(self) -> None:
         for group in self.groups_joined:

@@ -269,10 +269,7 @@ def read_states_changed(
 ) -> None:
     """Tell the senders of the messages ``reader_id`` has just read, those
     in ``(read_from, read_to]``, who has read them now (M3)."""
-    marks = queries.read_marks(chat_id)
-    live.send_html(
-        _read_state_deliveries(chat_id, reader_id, read_from, read_to, marks)
-    )
+    live.send_html(_read_state_deliveries(chat_id, reader_id, read_from, read_to, None))
 
 
 def _read_state_deliveries(
@@ -280,11 +277,12 @@ def _read_state_deliveries(
     reader_id: int,
     read_from: int,
     read_to: int,
-    marks: queries.ReadMarks,
+    marks: queries.ReadMarks | None,
 ) -> list[tuple[int, str]]:
     # One push per sender, with the new read state of each of their
-    # messages there, the newest NOVA_READ_PUSH_LIMIT of them.
-    just_read = (
+    # messages there, the newest NOVA_READ_PUSH_LIMIT of them. Without
+    # ``marks`` from the caller, they are read only if anything was.
+    just_read = list(
         Message.objects.filter(
             chat_id=chat_id,
             pk__gt=read_from,
@@ -296,8 +294,11 @@ def _read_state_deliveries(
         .exclude(sender_id=reader_id)
         .order_by("-pk")[: settings.NOVA_READ_PUSH_LIMIT]
     )
+    if just_read and marks is None:
+        marks = queries.read_marks(chat_id)
     by_sender: dict[int, list[str]] = {}
     for message in just_read:
+        assert marks is not None
         html = fragments.read_state(message, marks.state(message))
         by_sender.setdefault(message.sender_id or 0, []).append(html)
     return [(sender_id, "".join(parts)) for sender_id, parts in by_sender.items()]

@@ -60,13 +60,18 @@ class NovaInMemoryChannelLayer(InMemoryChannelLayer):
             raise TypeError("A channel-layer message must be a dict.")
         self.require_valid_group_name(group)
         self._clean_expired()
+        missed = 0
         for channel in list(self.groups.get(group, ())):
             try:
                 self._put(channel, message)
             except ChannelFull:
                 # As in any Channels layer, a group member whose queue is
                 # full misses this one; the tab sees the gap (L3).
-                logger.warning("layer: full channel missed a group send")
+                missed += 1
+        if missed:
+            logger.warning(
+                "layer: %s full channel(s) of %s missed a push", missed, group
+            )
 
     def _put(self, channel: str, message: dict[str, Any]) -> None:
         if not isinstance(message, dict):

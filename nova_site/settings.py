@@ -147,30 +147,38 @@ else:
 # processes holding the tabs (accounts.live: one group per user, one per
 # session).
 if redis_url := os.environ.get("REDIS_URL"):
-    # Several processes: channels-redis's pub/sub layer, picked by
-    # measurement (bench/README.md, "Which Redis layer": one process on
-    # PostgreSQL, 50 members, 2 idle cores, 2026-12-04). It spent 49 ms of
-    # CPU per message where RedisChannelLayer spent 83 to 93, with a p99 of
-    # 63 ms against 176 ms at 10 msg/s; at 20 msg/s, past what one process
-    # holds, it delivered all 6,000 pushes late where RedisChannelLayer
-    # lost 4,865. Nova sends one group per member: here that is one
-    # PUBLISH, there a few round trips and a Lua script, and every push to
-    # a tab waits in Redis for a blocking pop of its own.
+    # Several processes: channels-redis's RedisChannelLayer. Its pub/sub
+    # layer measured cheaper (bench/README.md, "Which Redis layer": 49
+    # against 83-93 ms of CPU per message at 50 members) but is not used:
+    # it keeps nothing in Redis, so a push published while a process's
+    # subscription reconnects is lost with no gap a tab could notice; the
+    # groups of a consumer killed without its disconnect() never expire;
+    # and in the suite a cancelled consumer did not finish cancelling
+    # (tests/test_presence.py). This layer keeps each push in Redis until
+    # its tab's process takes it, or a minute passes.
     #
-    # Capacity and expiry: this layer keeps nothing in Redis. A push goes
-    # to the processes subscribed to its group when it is sent, and waits
-    # for its tab in that process's memory, in a queue without a bound, so
-    # a burst to a big group loses nothing while the tab is connected. A
-    # tab that is not connected at that moment (a restart, a dropped
-    # socket) misses it and catches up when it reconnects (L3), as with
-    # any layer. Groups need no expiry either: a process's subscriptions
-    # end with its connection to Redis.
+    # Capacity and expiry, so that a burst to a 200-member group loses
+    # nothing: the layer keeps one queue per tab in Redis and drops what
+    # does not fit. The benchmark's heaviest step sends 160 msg/s for 10 s,
+    # 1,600 pushes to every tab, so a tab that stalls for the whole burst
+    # needs room for 1,600: capacity 2,000. A push waits at most a minute
+    # (expiry): a tab that has not read it by then has lost its socket and
+    # catches up when it reconnects (L3). Every socket renews its groups
+    # every NOVA_WS_RECHECK_SECONDS (300 s), so group_expiry can be three
+    # times that: a process that died without leaving its groups stops
+    # being sent to within 15 minutes instead of a day.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": redis_url}],
+                # Each socket waits on Redis with a blocking pop of a few
+                # seconds; redis-py 8 times reads out after 5 s by default,
+                # which tore every idle socket down (channels_redis#422).
+                "hosts": [{"address": redis_url, "socket_timeout": None}],
                 "prefix": os.environ.get("CHANNEL_PREFIX", "nova"),
+                "capacity": 2000,
+                "expiry": 60,
+                "group_expiry": 900,
             },
         }
     }
@@ -215,10 +223,7 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
-# Nova speaks English only. Without translation, Django skips looking up
-# the active language for every value a template prints: about a twentieth
-# of the CPU time of sending a message (bench/README.md).
-USE_I18N = False
+USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"

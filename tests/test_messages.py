@@ -731,3 +731,17 @@ def test_menu_offers_no_friendship_to_someone_who_left(
     Membership.objects.filter(chat=chat, user=carol).delete()
 
     assert "as a friend" not in menu(client_for(bob), message)
+
+
+@pytest.mark.django_db
+def test_reading_only_ones_own_messages_tells_nobody_in_one_query(
+    alice: User, bob: User, django_assert_num_queries
+) -> None:
+    from chat import events
+
+    chat = befriend(alice, bob)
+    mine, _ = do_send_message(membership(alice, chat), "hi", uuid.uuid4())
+
+    # what was read from others: nothing, so no read marks and no push
+    with django_assert_num_queries(1):
+        events.read_states_changed(chat.pk, alice.pk, 0, mine.pk)

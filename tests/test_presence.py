@@ -14,12 +14,14 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from pytest_django import Settings
 
+from accounts import live
 from accounts.models import User
 from nova_site.asgi import application
 from social.actions import do_presence_heartbeat
@@ -238,6 +240,21 @@ async def test_a_socket_refused_at_connect_leaves_no_connection(
     assert (await tab.receive_output(timeout=2))["code"] == 4401
 
     assert not await LiveConnection.objects.aexists()
+
+
+async def test_a_killed_socket_leaves_its_groups(alice: User) -> None:
+    """Otherwise its process would go on taking the user's pushes for a
+    tab that is gone, until the layer's group expiry (a day by default)."""
+    layer = get_channel_layer()
+    if not isinstance(layer, InMemoryChannelLayer):
+        pytest.skip("only the in-memory layer shows its groups in this process")
+    tab = await open_tab(alice)
+    assert layer.groups.get(live.user_group(alice.pk))
+
+    tab.future.cancel()
+    await asyncio.sleep(0.1)
+
+    assert not layer.groups.get(live.user_group(alice.pk))
 
 
 async def test_a_killed_socket_stops_renewing_its_connection(

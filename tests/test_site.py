@@ -58,7 +58,7 @@ def test_health_check_fails_when_the_channel_layer_does(
     db, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     class Unreachable:
-        async def group_send(self, group: str, message: dict[str, str]) -> None:
+        async def new_channel(self) -> str:
             raise ConnectionError("no route to the channel layer")
 
     monkeypatch.setattr("nova_site.views.get_channel_layer", Unreachable)
