@@ -83,6 +83,24 @@ def membership(user: User, chat: Chat) -> Membership:
     return Membership.objects.select_related("chat", "user").get(user=user, chat=chat)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """pytest-django's test database, which on PostgreSQL is dropped only
+    once no other session holds it. Async tests run their synchronous
+    parts in a thread of asgiref's that outlives them, with its own
+    connection; PostgreSQL then refused the drop and every run left its
+    database on the server. Those sessions are ended first."""
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid()"
+                )
+
+
 @pytest.fixture
 def client_for() -> Callable[[User], Client]:
     def make(user: User) -> Client:
