@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
 from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
@@ -104,11 +104,6 @@ def _send(events: list[tuple[str, dict[str, str]]]) -> None:
 
 
 async def _send_all(layer: BaseChannelLayer, events: list[tuple[str, Any]]) -> None:
-    if isinstance(layer, InMemoryChannelLayer):
-        # A send in memory never waits: one after the other is quickest.
-        for group, event in events:
-            await layer.group_send(group, event)
-        return
     # Groups are sent to side by side (a Redis layer waits on the network
     # for each); the events of one group keep their order.
     by_group: dict[str, list[Any]] = defaultdict(list)

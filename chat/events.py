@@ -294,11 +294,12 @@ def _read_state_deliveries(
         .exclude(sender_id=reader_id)
         .order_by("-pk")[: settings.NOVA_READ_PUSH_LIMIT]
     )
-    if just_read and marks is None:
+    if not just_read:
+        return []
+    if marks is None:
         marks = queries.read_marks(chat_id)
     by_sender: dict[int, list[str]] = {}
     for message in just_read:
-        assert marks is not None
         html = fragments.read_state(message, marks.state(message))
         by_sender.setdefault(message.sender_id or 0, []).append(html)
     return [(sender_id, "".join(parts)) for sender_id, parts in by_sender.items()]

@@ -41,6 +41,8 @@ class NovaInMemoryChannelLayer(InMemoryChannelLayer):
         super()._clean_expired()
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
+        _check(message)
+        self.require_valid_channel_name(channel)
         self._put(channel, message)
 
     async def receive(self, channel: str) -> dict[str, Any]:
@@ -56,8 +58,9 @@ class NovaInMemoryChannelLayer(InMemoryChannelLayer):
         return message  # type: ignore[no-any-return]
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
-        if not isinstance(message, dict):
-            raise TypeError("A channel-layer message must be a dict.")
+        # Checked once here: the group's channels were checked as they
+        # joined it.
+        _check(message)
         self.require_valid_group_name(group)
         self._clean_expired()
         missed = 0
@@ -74,11 +77,6 @@ class NovaInMemoryChannelLayer(InMemoryChannelLayer):
             )
 
     def _put(self, channel: str, message: dict[str, Any]) -> None:
-        if not isinstance(message, dict):
-            raise TypeError("A channel-layer message must be a dict.")
-        if "__asgi_channel__" in message:
-            raise ValueError("A message may not name its own channel.")
-        self.require_valid_channel_name(channel)
         queue = self._queue(channel)
         try:
             # Each receiver gets its own copy, as with a network layer.
@@ -92,3 +90,10 @@ class NovaInMemoryChannelLayer(InMemoryChannelLayer):
             queue = asyncio.Queue(maxsize=self.get_capacity(channel))
             self.channels[channel] = queue
         return queue
+
+
+def _check(message: dict[str, Any]) -> None:
+    if not isinstance(message, dict):
+        raise TypeError("A channel-layer message must be a dict.")
+    if "__asgi_channel__" in message:
+        raise ValueError("A message may not name its own channel.")
